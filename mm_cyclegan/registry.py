@@ -12,6 +12,8 @@ from mmagic.registry import LOOPS as MMAGIC_LOOPS
 from mmagic.registry import METRICS as MMAGIC_METRICS
 from mmagic.registry import MODEL_WRAPPERS as MMAGIC_MODEL_WRAPPERS
 from mmagic.registry import MODELS as MMAGIC_MODELS
+from mmagic.registry import \
+    OPTIM_WRAPPER_CONSTRUCTORS as MMAGIC_OPTIM_WRAPPER_CONSTRUCTORS
 from mmagic.registry import OPTIM_WRAPPERS as MMAGIC_OPTIM_WRAPPERS
 from mmagic.registry import PARAM_SCHEDULERS as MMAGIC_PARAM_SCHEDULERS
 from mmagic.registry import RUNNERS as MMAGIC_RUNNERS
@@ -41,6 +43,9 @@ PARAM_SCHEDULERS = _child('parameter scheduler', MMAGIC_PARAM_SCHEDULERS,
                           'mm_cyclegan.engine')
 OPTIM_WRAPPERS = _child('optim_wrapper', MMAGIC_OPTIM_WRAPPERS,
                         'mm_cyclegan.engine')
+OPTIM_WRAPPER_CONSTRUCTORS = _child('optimizer wrapper constructor',
+                                    MMAGIC_OPTIM_WRAPPER_CONSTRUCTORS,
+                                    'mm_cyclegan.engine')
 METRICS = _child('metric', MMAGIC_METRICS, 'mm_cyclegan.evaluation')
 VISUALIZERS = _child('visualizer', MMAGIC_VISUALIZERS,
                      'mm_cyclegan.engine')

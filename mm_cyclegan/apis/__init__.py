@@ -1,0 +1,1 @@
+"""User-facing helpers (training entry points, inference)."""

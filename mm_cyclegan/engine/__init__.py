@@ -1,0 +1,15 @@
+"""Training machinery: runner, loop, optimiser constructor, pool, hooks."""
+from .hooks import (ImagePoolHook, RNGStateHook,  # noqa: F401
+                    TranslationVisualizationHook)
+from .image_pool import ImagePool
+from .loops import EpochsAsItersTrainLoop
+from .optim_constructor import CycleGANOptimWrapperConstructor
+from .runner import CycleGANRunner, find_resumable_checkpoint
+from .schedulers import LinearDecayLR
+
+__all__ = [
+    'CycleGANOptimWrapperConstructor', 'CycleGANRunner',
+    'EpochsAsItersTrainLoop', 'ImagePool', 'ImagePoolHook', 'LinearDecayLR',
+    'RNGStateHook', 'TranslationVisualizationHook',
+    'find_resumable_checkpoint'
+]

@@ -1,0 +1,9 @@
+"""Training hooks: image pools, RNG states, translation grids."""
+from .image_pool_hook import ImagePoolHook
+from .rank_state_hook import RankStateHook
+from .rng_state_hook import RNGStateHook
+from .visualization_hook import (TranslationVisualizationHook,
+                                 make_translation_grid)
+
+__all__ = ['ImagePoolHook', 'RankStateHook', 'RNGStateHook',
+           'TranslationVisualizationHook', 'make_translation_grid']

@@ -1,0 +1,39 @@
+# Runtime shared by every recipe: scope, hooks, logging, checkpoints.
+default_scope = 'mm_cyclegan'
+
+randomness = dict(seed=0, deterministic=False)
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    dist_cfg=dict(backend='nccl'),
+)
+
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=100, log_metric_by_epoch=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    # Atomic writes (CycleGANRunner); keep the last three plus the latest.
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=5000,
+                    max_keep_ckpts=3, save_last=True),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+)
+custom_hooks = [
+    dict(type='ImagePoolHook', pool_size=50, swap_prob=0.5),
+    dict(type='RNGStateHook'),
+    dict(type='TranslationVisualizationHook', interval=1000, num_samples=4),
+]
+
+# Each network gets its own DDP wrapper and is called through it.
+model_wrapper_cfg = dict(
+    type='MMSeparateDistributedDataParallel',
+    broadcast_buffers=False,
+    find_unused_parameters=False)
+
+visualizer = dict(
+    type='Visualizer',
+    vis_backends=[dict(type='LocalVisBackend'),
+                  dict(type='TensorboardVisBackend')])
+log_processor = dict(type='LogProcessor', by_epoch=False, window_size=100)
+log_level = 'INFO'
+load_from = None
+resume = False

@@ -1,0 +1,17 @@
+# The paper's schedule: Adam(2e-4, betas 0.5/0.999) for both optimisers,
+# 100 epochs at constant learning rate, then 100 epochs of linear decay to 0,
+# counted per iteration (epoch = one pass over the larger domain per GPU).
+train_cfg = dict(type='EpochsAsItersTrainLoop', max_epochs=200,
+                 val_interval=10**9)
+
+optim_wrapper = dict(
+    constructor='CycleGANOptimWrapperConstructor',
+    generators=dict(
+        optimizer=dict(type='Adam', lr=2e-4, betas=(0.5, 0.999))),
+    discriminators=dict(
+        optimizer=dict(type='Adam', lr=2e-4, betas=(0.5, 0.999))))
+
+param_scheduler = [
+    dict(type='LinearDecayLR', by_epoch=True, begin=100, end=200,
+         convert_to_iter_based=True),
+]

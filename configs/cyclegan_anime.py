@@ -1,0 +1,20 @@
+# Landscape photo -> anime scenery at 256 px: the paper's CycleGAN
+# (ResNet-9 generators, 70x70 PatchGAN, LSGAN, identity 0.5 x 10, image pool
+# 50), batch 1 on 1 GPU, 100 + 100 epochs with linear decay.
+#
+# Data (not shipped; any unaligned photos and anime frames will do):
+#   data/photo2anime/trainA/  landscape photos
+#   data/photo2anime/trainB/  anime scenery frames
+#   data/photo2anime/testA/, testB/  held-out images (optional)
+# Resize-then-conv upsampling avoids the checkerboard artefacts that flat
+# anime colours make visible.
+_base_ = [
+    '_base_/models/cyclegan_resnet.py',
+    '_base_/datasets/unpaired_256.py',
+    '_base_/schedules/paper_200e.py',
+    '_base_/default_runtime.py',
+]
+
+data_root = 'data/photo2anime'
+model = dict(generator_a2b=dict(upsample_mode='resize_conv'))
+train_dataloader = dict(dataset=dict(data_root=data_root))

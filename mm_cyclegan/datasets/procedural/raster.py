@@ -1,0 +1,222 @@
+"""Rasterise a :class:`Scene` into what both renderers share.
+
+:func:`rasterize` returns the region map (one label per pixel), a smooth
+shading field in [0, 1] and the sun's glow. The photo renderer turns shading
+into a smooth colour ramp; the anime renderer quantises the *same* field into
+flat tones and outlines the *same* region borders. Because every stylistic
+difference is a local function of these shared fields, each style can be
+predicted from the other (which is what makes the pair learnable).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+import numpy as np
+
+from .scene import Scene
+
+__all__ = [
+    'CANOPY', 'CLOUD', 'GROUND', 'LABEL_NAMES', 'MOUNTAIN', 'NUM_LABELS',
+    'Raster', 'SKY', 'SUN', 'TRUNK', 'WATER', 'base_ramps', 'parse_size',
+    'rasterize'
+]
+
+# Labels are ordered far to near: a border belongs to the nearer region.
+SKY, SUN, CLOUD = 0, 1, 2
+MOUNTAIN = 3  # 3, 4, 5 for up to three ridges, far to near
+GROUND, WATER, TRUNK, CANOPY = 6, 7, 8, 9
+NUM_LABELS = 10
+LABEL_NAMES = ('sky', 'sun', 'cloud', 'mountain0', 'mountain1', 'mountain2',
+               'ground', 'water', 'trunk', 'canopy')
+
+Size = Union[int, tuple[int, int]]
+
+
+@dataclass
+class Raster:
+    """Per-pixel fields of one scene at one size (all ``(H, W)``)."""
+
+    labels: np.ndarray  # uint8 region labels
+    shade: np.ndarray  # float32 in [0, 1]; 0 = shadow / sky top
+    glow: np.ndarray  # float32 in [0, 1]; the sun's halo (sky only)
+
+
+def parse_size(size: Size) -> tuple[int, int]:
+    """Return ``(height, width)`` from an int or a pair of positive ints."""
+    if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
+        height = width = int(size)
+    elif (isinstance(size, (tuple, list)) and len(size) == 2
+          and all(isinstance(s, (int, np.integer)) for s in size)):
+        height, width = int(size[0]), int(size[1])
+    else:
+        raise TypeError(f'size must be an int or (height, width), got '
+                        f'{size!r}')
+    if height < 8 or width < 8:
+        raise ValueError(f'size must be at least 8 pixels, got {size!r}')
+    return height, width
+
+
+def _ellipse(xx: np.ndarray, yy: np.ndarray, cx: float, cy: float, rx: float,
+             ry: float) -> np.ndarray:
+    return ((xx - cx) / rx)**2 + ((yy - cy) / ry)**2 <= 1.0
+
+
+def _box(height: int, width: int, x0: float, x1: float, y0: float,
+         y1: float) -> tuple[slice, slice]:
+    """Pixel slices covering the fractional box (clipped to the image)."""
+    r0 = max(0, int(np.floor(y0 * height)))
+    r1 = min(height, int(np.ceil(y1 * height)) + 1)
+    c0 = max(0, int(np.floor(x0 * width)))
+    c1 = min(width, int(np.ceil(x1 * width)) + 1)
+    return slice(r0, max(r0, r1)), slice(c0, max(c0, c1))
+
+
+def _draw_mountains(scene: Scene, labels: np.ndarray, shade: np.ndarray,
+                    xs: np.ndarray, ys: np.ndarray) -> None:
+    height, width = labels.shape
+    light = scene.light_x
+    step = 1.0 / width
+    # Smooth the slope over ~3 % of the width so faces shade smoothly.
+    kernel = np.ones(max(1, width // 32), np.float64)
+    kernel /= kernel.sum()
+    for k, ridge in enumerate(scene.ridges):
+        px, py = np.asarray(ridge).T
+        top = np.interp(xs, px, py)
+        slope = np.gradient(top, step)
+        pad = len(kernel)
+        slope = np.convolve(np.pad(slope, pad, mode='edge'), kernel,
+                            'same')[pad:-pad]
+        ground = scene.ground_y(xs)
+        inside = ys[:, None] >= top[None, :]
+        depth = (ys[:, None] - top[None, :]) / np.maximum(
+            ground - top, 1e-3)[None, :]
+        # A face whose ridge descends toward the light faces it.
+        lit = 0.5 + 0.42 * np.tanh(2.5 * slope * light)
+        field = lit[None, :] + 0.08 * (0.5 - np.clip(depth, 0, 1))
+        labels[inside] = MOUNTAIN + k
+        shade[inside] = field[inside]
+
+
+def _draw_trees(scene: Scene, labels: np.ndarray, shade: np.ndarray,
+                xs: np.ndarray, ys: np.ndarray) -> None:
+    height, width = labels.shape
+    light = scene.light_x
+    for tree in scene.trees:
+        half = tree.width / 2
+        rows, cols = _box(height, width, tree.x - half,
+                          tree.x + half, tree.base_y - tree.height,
+                          tree.base_y)
+        xx, yy = np.meshgrid(xs[cols], ys[rows])
+        if tree.kind == 'pine':
+            trunk_top = tree.base_y - 0.18 * tree.height
+            apex = tree.base_y - tree.height
+            frac = (yy - apex) / max(trunk_top - apex, 1e-6)
+            canopy = (frac >= 0) & (frac <= 1) & (
+                np.abs(xx - tree.x) <= half * frac)
+        else:
+            trunk_top = tree.base_y - 0.3 * tree.height
+            cy = tree.base_y - 0.62 * tree.height
+            canopy = _ellipse(xx, yy, tree.x, cy, half, 0.38 * tree.height)
+        trunk_half = max(0.1 * half, 0.5 / width)
+        trunk = ((np.abs(xx - tree.x) <= trunk_half) & (yy >= trunk_top - 0.02)
+                 & (yy <= tree.base_y) & ~canopy)
+        rel = np.clip((xx - tree.x) / half, -1, 1)
+        region_labels = labels[rows, cols]
+        region_shade = shade[rows, cols]
+        region_labels[trunk] = TRUNK
+        region_shade[trunk] = 0.5 + 0.3 * light * np.sign(
+            xx[trunk] - tree.x + 1e-9)
+        region_labels[canopy] = CANOPY
+        region_shade[canopy] = 0.5 + 0.45 * light * rel[canopy]
+
+
+def rasterize(scene: Scene, size: Size) -> Raster:
+    """Rasterise ``scene`` at ``size`` (an int or ``(height, width)``)."""
+    height, width = parse_size(size)
+    xs = (np.arange(width) + 0.5) / width
+    ys = (np.arange(height) + 0.5) / height
+    unit = min(height, width)
+    labels = np.full((height, width), SKY, np.uint8)
+    # Sky shading runs from 0 at the top to 1 at the horizon.
+    horizon = min(scene.ground_line)
+    shade = np.repeat(np.clip(ys / horizon, 0, 1)[:, None], width, 1)
+    shade = shade.astype(np.float32)
+
+    # The sun (or moon) and its glow; distances in shorter-side units.
+    cx, cy = scene.celestial_xy
+    dx = (xs[None, :] - cx) * width / unit
+    dy = (ys[:, None] - cy) * height / unit
+    dist2 = dx * dx + dy * dy
+    radius = scene.celestial_radius
+    glow = np.exp(-dist2 / (2 * (2.2 * radius)**2)).astype(np.float32)
+    body = dist2 <= radius * radius
+    labels[body] = SUN
+    shade[body] = 1.0
+
+    for cloud in scene.clouds:
+        ell = np.asarray(cloud.ellipses)
+        x0 = (ell[:, 0] - ell[:, 2]).min()
+        x1 = (ell[:, 0] + ell[:, 2]).max()
+        y0 = (ell[:, 1] - ell[:, 3]).min()
+        y1 = (ell[:, 1] + ell[:, 3]).max()
+        rows, cols = _box(height, width, x0, x1, y0, y1)
+        xx, yy = np.meshgrid(xs[cols], ys[rows])
+        mask = np.zeros(xx.shape, bool)
+        for ex, ey, rx, ry in cloud.ellipses:
+            mask |= _ellipse(xx, yy, ex, ey, rx, ry)
+        labels[rows, cols][mask] = CLOUD
+        shade[rows, cols][mask] = 1.0 - 0.8 * (
+            (yy[mask] - y0) / max(y1 - y0, 1e-6))
+
+    _draw_mountains(scene, labels, shade, xs, ys)
+
+    ground = scene.ground_y(xs)
+    below = ys[:, None] >= ground[None, :]
+    depth = (ys[:, None] - ground[None, :]) / (1.0 - ground[None, :])
+    # Ground lightens toward the horizon (haze), darkens toward the viewer.
+    field = 0.9 - 0.75 * np.clip(depth, 0, 1)
+    labels[below] = GROUND
+    shade[below] = field[below]
+
+    if scene.water is not None:
+        w = scene.water
+        lake = below & _ellipse(xs[None, :], ys[:, None], w.cx, w.cy, w.rx,
+                                w.ry)
+        rel = (ys[:, None] - (w.cy - w.ry)) / (2 * w.ry)
+        field = np.broadcast_to(0.85 - 0.7 * np.clip(rel, 0, 1), lake.shape)
+        labels[lake] = WATER
+        shade[lake] = field[lake]
+
+    _draw_trees(scene, labels, shade, xs, ys)
+    glow[labels != SKY] = 0.0
+    np.clip(shade, 0.0, 1.0, out=shade)
+    return Raster(labels=labels, shade=shade, glow=glow)
+
+
+def base_ramps(scene: Scene) -> tuple[np.ndarray, np.ndarray]:
+    """Base colours at shade 0 and shade 1 for every label, ``(L, 3)`` each.
+
+    Both renderers start from these and apply their own style to them.
+    Unused mountain labels repeat the last ridge's colours.
+    """
+    low = np.zeros((NUM_LABELS, 3), np.float64)
+    high = np.zeros((NUM_LABELS, 3), np.float64)
+
+    def ramp(label: int, color: tuple, dark: float = 0.55,
+             bright: float = 1.1) -> None:
+        c = np.asarray(color)
+        low[label] = c * dark
+        high[label] = np.clip(c * bright, 0, 1)
+
+    low[SKY], high[SKY] = scene.sky_top, scene.sky_bottom
+    low[SUN] = high[SUN] = scene.celestial_color
+    ramp(CLOUD, scene.cloud_color, dark=0.78, bright=1.0)
+    for k in range(3):
+        color = scene.ridge_colors[min(k, len(scene.ridge_colors) - 1)]
+        ramp(MOUNTAIN + k, color)
+    ramp(GROUND, scene.ground_color)
+    ramp(WATER, scene.water_color, dark=0.7, bright=1.15)
+    ramp(TRUNK, scene.trunk_color)
+    ramp(CANOPY, scene.foliage_color, dark=0.5, bright=1.2)
+    return low, high

@@ -1,0 +1,368 @@
+"""CycleGAN (Zhu et al., 2017): the model and its training step."""
+from __future__ import annotations
+
+import contextlib
+import copy
+from typing import Any, Iterator, Optional
+
+import torch
+from mmengine.logging import print_log
+from mmengine.model import BaseModel, is_model_wrapper
+from mmengine.optim import OptimWrapperDict
+from torch import Tensor, nn
+
+from mm_cyclegan.registry import MODELS
+
+# Sample fields passed through from the data to val/test outputs.
+_META_KEYS = ('path_a', 'path_b', 'index_a', 'index_b', 'valid_a', 'valid_b',
+              'paired')
+_UPDATE_ORDERS = ('generators_first', 'discriminators_first')
+_TEST_NORM_MODES = ('eval', 'train')
+
+
+def _unwrap(module: nn.Module) -> nn.Module:
+    return module.module if is_model_wrapper(module) else module
+
+
+@contextlib.contextmanager
+def frozen(network: nn.Module) -> Iterator[None]:
+    """Freeze a discriminator while the generators learn from it.
+
+    Gradients still flow *through* it to the generators. When the network is
+    DDP-wrapped it is still called through its wrapper, inside ``no_sync``:
+    its parameters get no gradient in this backward pass, so the reducer
+    must not wait for them.
+    """
+    params = [p for p in network.parameters()]
+    previous = [p.requires_grad for p in params]
+    for p in params:
+        p.requires_grad_(False)
+    sync = network.no_sync() if is_model_wrapper(network) else \
+        contextlib.nullcontext()
+    try:
+        with sync:
+            yield
+    finally:
+        for p, flag in zip(params, previous):
+            p.requires_grad_(flag)
+
+
+def _channels(cfg: dict, key: str, name: str) -> int:
+    if key not in cfg:
+        raise ValueError(f'{name} config needs {key!r} to know the domain '
+                         f'channels, got {cfg}')
+    return int(cfg[key])
+
+
+@MODELS.register_module()
+class CycleGAN(BaseModel):
+    """Unpaired translation between domains ``a`` and ``b``.
+
+    Args:
+        generator_a2b: Config of the a -> b generator.
+        discriminator_b: Config of the discriminator of domain b.
+        generator_b2a: Config of the b -> a generator. Default: a copy of
+            ``generator_a2b`` with ``in_channels``/``out_channels`` swapped.
+        discriminator_a: Config of the discriminator of domain a. Default: a
+            copy of ``discriminator_b`` with ``in_channels`` of domain a.
+        gan_loss: GAN loss config (``GANLoss``; lsgan in the paper).
+        cycle_loss_a: Loss on ``rec_a`` vs ``real_a``; its ``loss_weight`` is
+            the paper's ``lambda_A`` (10).
+        cycle_loss_b: Same for domain b (``lambda_B``). Default: like a.
+        identity_weight: The paper's ``lambda_identity``, *relative* to the
+            cycle weights: the identity terms weigh
+            ``identity_weight * lambda_B`` (``|G_a2b(b) - b|``) and
+            ``identity_weight * lambda_A``. ``0`` skips the identity passes.
+        identity_loss: Identity loss config without ``loss_weight`` (the
+            effective weights above are filled in).
+        gradient_penalty: Optional gradient penalty config (for example
+            ``dict(type='GradientPenalty', loss_weight=10)`` with
+            ``gan_type='wgan'``), added to each discriminator's loss.
+        update_order: ``'generators_first'`` (the reference) or
+            ``'discriminators_first'`` (MMagic's order).
+        test_norm_mode: ``'eval'`` (default) runs val/test with the networks
+            in eval mode; ``'train'`` uses train-mode normalisation and
+            dropout, like the reference's ``test.py`` without ``--eval``.
+            Either way the previous mode is restored afterwards.
+        data_preprocessor: Moves the batch to the device.
+        init_cfg: Passed to :class:`~mmengine.model.BaseModel`.
+
+    The four networks are direct submodules, so under DDP (MMEngine's
+    ``MMSeparateDistributedDataParallel``) each gets its own wrapper and is
+    always called through it: gradients are averaged across ranks (MMagic
+    1.2.0 calls its networks through ``.module`` and never synchronises).
+    Image pools (``pool_fake_a``, ``pool_fake_b``) are attached by
+    :class:`~mm_cyclegan.engine.ImagePoolHook`; without it fakes go to the
+    discriminators unpooled (logged once).
+    """
+
+    def __init__(self,
+                 generator_a2b: dict,
+                 discriminator_b: dict,
+                 generator_b2a: Optional[dict] = None,
+                 discriminator_a: Optional[dict] = None,
+                 gan_loss: Optional[dict] = None,
+                 cycle_loss_a: Optional[dict] = None,
+                 cycle_loss_b: Optional[dict] = None,
+                 identity_weight: float = 0.5,
+                 identity_loss: Optional[dict] = None,
+                 gradient_penalty: Optional[dict] = None,
+                 update_order: str = 'generators_first',
+                 test_norm_mode: str = 'eval',
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        if data_preprocessor is None:
+            data_preprocessor = dict(type='BaseDataPreprocessor')
+        super().__init__(data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
+        if update_order not in _UPDATE_ORDERS:
+            raise ValueError(f'update_order must be one of {_UPDATE_ORDERS}, '
+                             f'got {update_order!r}')
+        if test_norm_mode not in _TEST_NORM_MODES:
+            raise ValueError(f'test_norm_mode must be one of '
+                             f'{_TEST_NORM_MODES}, got {test_norm_mode!r}')
+        if isinstance(identity_weight, bool) or not isinstance(
+                identity_weight, (int, float)) or identity_weight < 0:
+            raise ValueError('identity_weight must be a number >= 0, got '
+                             f'{identity_weight!r}')
+        self.update_order = update_order
+        self.test_norm_mode = test_norm_mode
+
+        channels_a = _channels(generator_a2b, 'in_channels', 'generator_a2b')
+        channels_b = _channels(generator_a2b, 'out_channels',
+                               'generator_a2b')
+        if generator_b2a is None:
+            generator_b2a = dict(copy.deepcopy(generator_a2b),
+                                 in_channels=channels_b,
+                                 out_channels=channels_a)
+        if discriminator_a is None:
+            discriminator_a = dict(copy.deepcopy(discriminator_b),
+                                   in_channels=channels_a)
+        expect = {
+            'generator_b2a': (generator_b2a, 'in_channels', channels_b),
+            'generator_b2a ': (generator_b2a, 'out_channels', channels_a),
+            'discriminator_a': (discriminator_a, 'in_channels', channels_a),
+            'discriminator_b': (discriminator_b, 'in_channels', channels_b),
+        }
+        for name, (cfg, key, want) in expect.items():
+            got = _channels(cfg, key, name.strip())
+            if got != want:
+                raise ValueError(
+                    f'{name.strip()}.{key} is {got}, but domain '
+                    f'{"a" if want == channels_a else "b"} has {want} '
+                    'channels (from generator_a2b)')
+        if identity_weight > 0 and channels_a != channels_b:
+            raise ValueError(
+                f'identity_weight={identity_weight} needs equal channel '
+                f'counts, but domain a has {channels_a} and domain b has '
+                f'{channels_b}; set identity_weight=0')
+        self.channels_a, self.channels_b = channels_a, channels_b
+
+        self.generator_a2b = MODELS.build(generator_a2b)
+        self.generator_b2a = MODELS.build(generator_b2a)
+        self.discriminator_a = MODELS.build(discriminator_a)
+        self.discriminator_b = MODELS.build(discriminator_b)
+
+        self.gan_loss = MODELS.build(
+            gan_loss or dict(type='GANLoss', gan_type='lsgan'))
+        cycle_loss_a = cycle_loss_a or dict(
+            type='CycleConsistencyLoss', loss_weight=10.0)
+        self.cycle_loss_a = MODELS.build(cycle_loss_a)
+        self.cycle_loss_b = MODELS.build(cycle_loss_b or cycle_loss_a)
+        # Paper/reference: the identity weight is relative to the cycle
+        # weight of the domain whose image is reproduced.
+        self.identity_weight = float(identity_weight)
+        self.weight_identity_a = (self.identity_weight *
+                                  float(self.cycle_loss_a.loss_weight))
+        self.weight_identity_b = (self.identity_weight *
+                                  float(self.cycle_loss_b.loss_weight))
+        identity_loss = dict(identity_loss or dict(type='IdentityLoss'))
+        identity_loss.pop('loss_weight', None)
+        self.identity_loss_a = MODELS.build(
+            dict(identity_loss, loss_weight=self.weight_identity_a))
+        self.identity_loss_b = MODELS.build(
+            dict(identity_loss, loss_weight=self.weight_identity_b))
+        self.gradient_penalty = (MODELS.build(gradient_penalty)
+                                 if gradient_penalty else None)
+        self.pool_fake_a = None
+        self.pool_fake_b = None
+        self._warned_no_pool = False
+
+    # ----------------------------------------------------------- inference
+    def translate(self, images: Tensor, direction: str = 'a2b') -> Tensor:
+        """Translate a batch ``(N,C,H,W)`` in [-1, 1]; ``'a2b'``/``'b2a'``."""
+        if direction == 'a2b':
+            return self.generator_a2b(images)
+        if direction == 'b2a':
+            return self.generator_b2a(images)
+        raise ValueError(
+            f"direction must be 'a2b' or 'b2a', got {direction!r}")
+
+    def forward(self, inputs: Tensor, data_samples: Any = None,
+                mode: str = 'tensor') -> Tensor:
+        """``mode='tensor'``: translate ``inputs`` from a to b."""
+        if mode != 'tensor':
+            raise ValueError(
+                f"CycleGAN.forward supports mode='tensor' only, got {mode!r};"
+                ' use train_step / val_step / test_step')
+        return self.generator_a2b(inputs)
+
+    @contextlib.contextmanager
+    def _test_mode(self) -> Iterator[None]:
+        previous = self.training
+        self.train(self.test_norm_mode == 'train')
+        try:
+            yield
+        finally:
+            self.train(previous)
+
+    def _predict(self, data: dict) -> list[dict]:
+        data = self.data_preprocessor(data, False)
+        real_a, real_b = data['img_a'], data['img_b']
+        with self._test_mode(), torch.no_grad():
+            fake_b = self.generator_a2b(real_a)
+            fake_a = self.generator_b2a(real_b)
+        outputs = []
+        for i in range(real_a.shape[0]):
+            sample = dict(
+                real_a=self._crop(real_a[i], data, 'pad_a', i),
+                real_b=self._crop(real_b[i], data, 'pad_b', i),
+                fake_b=self._crop(fake_b[i], data, 'pad_a', i),
+                fake_a=self._crop(fake_a[i], data, 'pad_b', i))
+            sample = {k: v.cpu() for k, v in sample.items()}
+            for key in _META_KEYS:
+                if key in data:
+                    value = data[key][i]
+                    sample[key] = value.item() if isinstance(
+                        value, Tensor) else value
+            outputs.append(sample)
+        return outputs
+
+    @staticmethod
+    def _crop(image: Tensor, data: dict, key: str, i: int) -> Tensor:
+        """Undo the padding the dataset added (preprocess ``'none'``)."""
+        if key not in data:
+            return image
+        top, bottom, left, right = (int(v) for v in data[key][i])
+        height, width = image.shape[-2:]
+        return image[..., top:height - bottom, left:width - right]
+
+    def val_step(self, data: dict) -> list[dict]:
+        """Translate both ways; one dict per sample (see ``test_step``)."""
+        return self._predict(data)
+
+    def test_step(self, data: dict) -> list[dict]:
+        """Translate both ways.
+
+        Returns one dict per sample with ``real_a``, ``real_b``, ``fake_a``,
+        ``fake_b`` (CPU tensors, padding removed) and the sample's metadata
+        (``path_*``, ``valid_*``, ``paired``).
+        """
+        return self._predict(data)
+
+    # ------------------------------------------------------------ training
+    def _pool(self, name: str, images: Tensor) -> Tensor:
+        pool = getattr(self, name)
+        if pool is None:
+            if not self._warned_no_pool:
+                print_log('CycleGAN: no image pool attached (add '
+                          'ImagePoolHook to custom_hooks); discriminators '
+                          'see only the newest fakes.', logger='current',
+                          level=30)
+                self._warned_no_pool = True
+            return images.detach()
+        return pool.query(images.detach())
+
+    def _translate(self, real_a: Tensor, real_b: Tensor) -> dict:
+        """Phase 1: every generator pass of the iteration."""
+        out = dict(real_a=real_a, real_b=real_b)
+        out['fake_b'] = self.generator_a2b(real_a)
+        out['rec_a'] = self.generator_b2a(out['fake_b'])
+        out['fake_a'] = self.generator_b2a(real_b)
+        out['rec_b'] = self.generator_a2b(out['fake_a'])
+        if self.identity_weight > 0:
+            out['idt_b'] = self.generator_a2b(real_b)
+            out['idt_a'] = self.generator_b2a(real_a)
+        return out
+
+    def _generator_losses(self, out: dict) -> dict:
+        """Phase 2 losses: fool the (frozen) discriminators, close cycles."""
+        with frozen(self.discriminator_a), frozen(self.discriminator_b):
+            losses = dict(
+                loss_gan_a2b=self.gan_loss(
+                    self.discriminator_b(out['fake_b']), True, is_disc=False),
+                loss_gan_b2a=self.gan_loss(
+                    self.discriminator_a(out['fake_a']), True, is_disc=False))
+        losses['loss_cycle_a'] = self.cycle_loss_a(out['rec_a'],
+                                                   out['real_a'])
+        losses['loss_cycle_b'] = self.cycle_loss_b(out['rec_b'],
+                                                   out['real_b'])
+        if self.identity_weight > 0:
+            losses['loss_identity_b'] = self.identity_loss_b(
+                out['idt_b'], out['real_b'])
+            losses['loss_identity_a'] = self.identity_loss_a(
+                out['idt_a'], out['real_a'])
+        return losses
+
+    def _discriminator_loss(self, domain: str, real: Tensor,
+                            fake: Tensor) -> dict:
+        network = getattr(self, f'discriminator_{domain}')
+        fake = self._pool(f'pool_fake_{domain}', fake)
+        loss_real = self.gan_loss(network(real), True, is_disc=True)
+        loss_fake = self.gan_loss(network(fake), False, is_disc=True)
+        losses = {f'loss_d_{domain}': 0.5 * (loss_real + loss_fake)}
+        if self.gradient_penalty is not None:
+            losses[f'loss_gp_{domain}'] = self.gradient_penalty(
+                network, real, fake)
+        return losses
+
+    def _discriminator_losses(self, out: dict) -> dict:
+        """Phase 3 losses: real vs pooled, detached fakes per domain."""
+        losses = self._discriminator_loss('b', out['real_b'],
+                                          out['fake_b'].detach())
+        losses.update(self._discriminator_loss('a', out['real_a'],
+                                               out['fake_a'].detach()))
+        return losses
+
+    def _update(self, optim_wrapper, losses: dict, prefix: str) -> dict:
+        total, log_vars = self.parse_losses(losses)
+        optim_wrapper.update_params(total)
+        log_vars[f'loss_{prefix}'] = log_vars.pop('loss')
+        return log_vars
+
+    def train_step(self, data: dict,
+                   optim_wrapper: OptimWrapperDict) -> dict:
+        """One CycleGAN iteration; returns every loss term and the weights.
+
+        ``optim_wrapper`` holds ``generators`` and ``discriminators``
+        (see :class:`~mm_cyclegan.engine.CycleGANOptimWrapperConstructor`).
+        """
+        g_optim = optim_wrapper['generators']
+        d_optim = optim_wrapper['discriminators']
+        data = self.data_preprocessor(data, True)
+        log_vars = dict(
+            weight_cycle_a=float(self.cycle_loss_a.loss_weight),
+            weight_cycle_b=float(self.cycle_loss_b.loss_weight),
+            weight_identity_a=self.weight_identity_a,
+            weight_identity_b=self.weight_identity_b)
+
+        # Phase 1: translate.
+        with g_optim.optim_context(self):
+            out = self._translate(data['img_a'], data['img_b'])
+
+        if self.update_order == 'discriminators_first':
+            with d_optim.optim_context(self):
+                d_losses = self._discriminator_losses(out)
+            log_vars.update(self._update(d_optim, d_losses,
+                                         'discriminators'))
+        # Phase 2: update the generators, discriminators frozen.
+        with g_optim.optim_context(self):
+            g_losses = self._generator_losses(out)
+        log_vars.update(self._update(g_optim, g_losses, 'generators'))
+        if self.update_order == 'generators_first':
+            # Phase 3: update the discriminators on pooled fakes.
+            with d_optim.optim_context(self):
+                d_losses = self._discriminator_losses(out)
+            log_vars.update(self._update(d_optim, d_losses,
+                                         'discriminators'))
+        return log_vars

@@ -1,0 +1,285 @@
+"""Tests of the registered generators and of their weight initialisation."""
+import math
+
+import pytest
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModule
+
+import mm_cyclegan  # noqa: F401  (applies the compat patches first)
+import mm_cyclegan.models.generators as generators
+from mm_cyclegan.models.generators import ResnetGenerator, UnetGenerator
+from mm_cyclegan.registry import MODELS
+
+# Every registered generator, in small configurations that cover each
+# option. Inputs are 64 x 96, so the U-Nets use num_down <= 5.
+CONFIGS = [
+    dict(type='ResnetGenerator', in_channels=3, out_channels=3,
+         base_channels=8, num_blocks=2),
+    dict(type='ResnetGenerator', in_channels=1, out_channels=3,
+         base_channels=8, num_blocks=1, norm_cfg=dict(type='BN'),
+         padding_mode='replicate', use_dropout=True,
+         upsample_mode='resize_conv'),
+    dict(type='ResnetGenerator', in_channels=4, out_channels=2,
+         base_channels=4, num_blocks=0, norm_cfg=None, padding_mode='zeros'),
+    dict(type='ResnetGenerator', in_channels=3, out_channels=3,
+         base_channels=4, num_blocks=2, with_cp=True, use_dropout=True,
+         norm_cfg=dict(type='IN', affine=True)),
+    dict(type='UnetGenerator', in_channels=3, out_channels=3, num_down=5,
+         base_channels=4, use_dropout=True),
+    dict(type='UnetGenerator', in_channels=3, out_channels=1, num_down=3,
+         base_channels=8, norm_cfg=dict(type='IN')),
+    dict(type='UnetGenerator', in_channels=2, out_channels=3, num_down=4,
+         base_channels=4, norm_cfg=dict(type='none')),
+]
+
+
+def _ids(configs):
+    return [f'{c["type"]}-{i}' for i, c in enumerate(configs)]
+
+
+def _build(cfg):
+    net = MODELS.build(cfg)
+    net.init_weights()
+    return net
+
+
+def test_every_registered_generator_is_tested():
+    registered = {
+        name for name, cls in MODELS.module_dict.items()
+        if cls.__module__.startswith(generators.__name__)
+    }
+    assert registered == {c['type'] for c in CONFIGS}
+
+
+@pytest.mark.parametrize('cfg', CONFIGS, ids=_ids(CONFIGS))
+def test_forward_shape_range_and_gradients(cfg):
+    torch.manual_seed(0)
+    net = _build(cfg)
+    x = torch.rand(2, cfg['in_channels'], 64, 96) * 2 - 1
+    out = net(x)
+    assert out.shape == (2, cfg['out_channels'], 64, 96)
+    assert torch.isfinite(out).all()
+    assert out.abs().max() <= 1
+    (out * torch.randn_like(out)).sum().backward()
+    for name, param in net.named_parameters():
+        assert param.grad is not None, name
+        assert torch.isfinite(param.grad).all(), name
+        if param.dim() > 1:
+            assert param.grad.abs().sum() > 0, name
+
+
+def test_resnet9_has_the_papers_parameter_count():
+    net = ResnetGenerator(3, 3, base_channels=64, num_blocks=9,
+                          norm_cfg=dict(type='IN'))
+    assert sum(p.numel() for p in net.parameters()) == 11_378_179
+
+
+def test_resize_conv_has_the_same_parameter_count_as_deconv():
+    def count(mode):
+        net = ResnetGenerator(3, 3, base_channels=8, num_blocks=1,
+                              upsample_mode=mode)
+        return sum(p.numel() for p in net.parameters())
+
+    assert count('resize_conv') == count('deconv')
+
+
+@pytest.mark.parametrize('norm_cfg,padding_mode,use_dropout', [
+    (dict(type='IN'), 'reflect', False),
+    (dict(type='BN'), 'replicate', True),
+    (dict(type='BN'), 'zeros', False),
+])
+def test_resnet_is_mmagics_network(norm_cfg, padding_mode, use_dropout):
+    """MMagic's ResnetGenerator weights load and give the same output."""
+    from mmagic.models.editors.cyclegan.cyclegan_generator import \
+        ResnetGenerator as MMagicResnetGenerator
+    kwargs = dict(in_channels=3, out_channels=2, base_channels=8,
+                  num_blocks=2, norm_cfg=norm_cfg, use_dropout=use_dropout,
+                  padding_mode=padding_mode)
+    torch.manual_seed(0)
+    theirs = MMagicResnetGenerator(**kwargs).eval()
+    ours = ResnetGenerator(**kwargs).eval()
+    ours.load_state_dict(theirs.state_dict(), strict=True)
+    x = torch.rand(2, 3, 32, 48)
+    torch.testing.assert_close(ours(x), theirs(x))
+
+
+@pytest.mark.parametrize('num_down,norm_cfg', [
+    (5, dict(type='BN')),
+    (6, dict(type='IN')),
+])
+def test_unet_is_mmagics_network(num_down, norm_cfg):
+    """Level by level, MMagic's U-Net weights give the same output."""
+    from mmagic.models.editors.pix2pix.pix2pix_generator import \
+        UnetGenerator as MMagicUnetGenerator
+    kwargs = dict(in_channels=3, out_channels=2, num_down=num_down,
+                  base_channels=4, norm_cfg=norm_cfg, use_dropout=True)
+    torch.manual_seed(0)
+    theirs = MMagicUnetGenerator(**kwargs)
+    ours = UnetGenerator(**kwargs)
+    block = theirs.model
+    for level in range(num_down):
+        innermost = level == num_down - 1
+        down, up = block.model[0], block.model[1 if innermost else 2]
+        ours.encoder[level].load_state_dict(down.state_dict())
+        ours.decoder[level][0].load_state_dict(up.state_dict())
+        if not innermost:
+            block = block.model[1]
+    dropouts = [
+        sum(isinstance(m, nn.Dropout) for m in net.modules())
+        for net in (ours, theirs)
+    ]
+    assert dropouts[0] == dropouts[1] == max(num_down - 5, 0)
+    x = torch.rand(2, 3, 64, 64)
+    for train in (False, True):
+        theirs.train(train)
+        ours.train(train)
+        ours.apply(lambda m: m.eval() if isinstance(m, nn.Dropout) else m)
+        theirs.apply(lambda m: m.eval() if isinstance(m, nn.Dropout) else m)
+        torch.testing.assert_close(ours(x.clone()), theirs(x.clone()))
+
+
+def test_gradient_checkpointing_gives_the_same_output_and_gradients():
+    kwargs = dict(in_channels=3, out_channels=3, base_channels=4,
+                  num_blocks=2, use_dropout=True)
+    plain = ResnetGenerator(**kwargs)
+    plain.init_weights()
+    checkpointed = ResnetGenerator(**kwargs, with_cp=True)
+    checkpointed.load_state_dict(plain.state_dict())
+    x = torch.rand(1, 3, 32, 32)
+    results = []
+    for net in (plain, checkpointed):
+        torch.manual_seed(1)  # the same dropout masks in both networks
+        out = net(x)
+        out.square().mean().backward()
+        results.append((out, [p.grad for p in net.parameters()]))
+    torch.testing.assert_close(results[0][0], results[1][0])
+    for grad_plain, grad_cp in zip(results[0][1], results[1][1]):
+        torch.testing.assert_close(grad_plain, grad_cp)
+
+
+@pytest.mark.parametrize('net,shape', [
+    (ResnetGenerator(3, 3, base_channels=4, num_blocks=0), (1, 3, 30, 32)),
+    (UnetGenerator(3, 3, num_down=4, base_channels=4), (1, 3, 32, 40)),
+])
+def test_input_size_not_divisible_is_rejected(net, shape):
+    with pytest.raises(ValueError, match=str(shape[-2:])[1:-1]):
+        net(torch.zeros(shape))
+
+
+@pytest.mark.parametrize('cls,kwargs,error,match', [
+    (ResnetGenerator, dict(num_blocks=-1), ValueError, '-1'),
+    (ResnetGenerator, dict(num_blocks=2.5), TypeError, '2.5'),
+    (ResnetGenerator, dict(norm_cfg=dict(type='GN')), ValueError, "'GN'"),
+    (ResnetGenerator, dict(norm_cfg=3), TypeError, '3'),
+    (ResnetGenerator, dict(padding_mode='circular'), ValueError,
+     "'circular'"),
+    (ResnetGenerator, dict(upsample_mode='bilinear'), ValueError,
+     "'bilinear'"),
+    (ResnetGenerator, dict(in_channels=0), ValueError, 'in_channels.*0'),
+    (ResnetGenerator, dict(out_channels=-3), ValueError,
+     'out_channels.*-3'),
+    (ResnetGenerator, dict(base_channels=0), ValueError,
+     'base_channels.*0'),
+    (ResnetGenerator, dict(with_cp='yes'), TypeError, "'yes'"),
+    (ResnetGenerator, dict(init_cfg=dict(type='uniform')), ValueError,
+     "'uniform'"),
+    (ResnetGenerator, dict(init_cfg=dict(type='normal', gain=-1)),
+     ValueError, '-1'),
+    (UnetGenerator, dict(num_down=1), ValueError, 'num_down.*1'),
+    (UnetGenerator, dict(norm_cfg=dict(type='LN')), ValueError, "'LN'"),
+    (UnetGenerator, dict(base_channels=-2), ValueError, '-2'),
+    (UnetGenerator, dict(init_cfg=dict(type='Pretrained')), ValueError,
+     'checkpoint'),
+])
+def test_invalid_config_names_the_value(cls, kwargs, error, match):
+    args = dict(in_channels=3, out_channels=3)
+    args.update(kwargs)
+    with pytest.raises(error, match=match):
+        cls(**args)
+
+
+# --------------------------------------------------------------------------
+# weight initialisation
+
+
+def _conv_weights(net):
+    return [
+        m.weight for m in net.modules()
+        if isinstance(m, nn.modules.conv._ConvNd)
+    ]
+
+
+def test_default_init_is_the_papers():
+    torch.manual_seed(0)
+    net = _build(dict(type='ResnetGenerator', in_channels=3, out_channels=3,
+                      base_channels=16, num_blocks=2,
+                      norm_cfg=dict(type='BN')))
+    weights = torch.cat([w.flatten() for w in _conv_weights(net)])
+    assert abs(weights.mean()) < 1e-3
+    assert weights.std() == pytest.approx(0.02, rel=0.02)
+    norms = [m for m in net.modules() if isinstance(m, nn.BatchNorm2d)]
+    norm_weights = torch.cat([m.weight.flatten() for m in norms])
+    assert norm_weights.mean() == pytest.approx(1.0, abs=0.01)
+    assert norm_weights.std() == pytest.approx(0.02, rel=0.2)
+    for name, param in net.named_parameters():
+        if name.endswith('bias'):
+            assert not param.any(), name
+
+
+@pytest.mark.parametrize('init_type', ['xavier', 'kaiming', 'orthogonal'])
+def test_other_init_types(init_type):
+    torch.manual_seed(0)
+    gain = 0.5
+    net = _build(dict(type='UnetGenerator', in_channels=3, out_channels=3,
+                      num_down=4, base_channels=16,
+                      init_cfg=dict(type=init_type, gain=gain)))
+    conv = net.encoder[2].conv  # 32 -> 64 channels, 4 x 4 kernels
+    w = conv.weight.detach()
+    fan_in = w[0].numel()
+    fan_out = w.shape[0] * w[0, 0].numel()
+    if init_type == 'xavier':
+        expected = gain * math.sqrt(2.0 / (fan_in + fan_out))
+        assert w.std() == pytest.approx(expected, rel=0.1)
+    elif init_type == 'kaiming':
+        assert w.std() == pytest.approx(math.sqrt(2.0 / fan_in), rel=0.1)
+    else:
+        rows = w.flatten(1)
+        torch.testing.assert_close(
+            rows @ rows.T, gain**2 * torch.eye(rows.shape[0]),
+            atol=1e-5, rtol=0)
+
+
+def test_parent_init_weights_applies_the_scheme():
+    """MMEngine's Runner calls init_weights on the top model only."""
+
+    class Parent(BaseModule):
+
+        def __init__(self):
+            super().__init__()
+            self.nets = nn.ModuleDict(
+                a=ResnetGenerator(3, 3, base_channels=16, num_blocks=1),
+                b=UnetGenerator(3, 3, num_down=4, base_channels=16))
+
+    torch.manual_seed(0)
+    parent = Parent()
+    for net in parent.nets.values():
+        # mmcv's ConvModule starts from kaiming init, far wider than 0.02
+        assert torch.cat([w.flatten() for w in _conv_weights(net)]).std() > 0.04
+    parent.init_weights()
+    for net in parent.nets.values():
+        weights = torch.cat([w.flatten() for w in _conv_weights(net)])
+        assert weights.std() == pytest.approx(0.02, rel=0.05)
+
+
+def test_pretrained_init_loads_the_checkpoint(tmp_path):
+    source = _build(dict(type='ResnetGenerator', in_channels=3,
+                         out_channels=3, base_channels=4, num_blocks=1))
+    path = tmp_path / 'generator.pth'
+    torch.save(source.state_dict(), path)
+    target = ResnetGenerator(
+        3, 3, base_channels=4, num_blocks=1,
+        init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    target.init_weights()
+    for key, value in source.state_dict().items():
+        torch.testing.assert_close(target.state_dict()[key], value)

@@ -1,0 +1,73 @@
+"""Train a CycleGAN from a config (OpenMMLab style).
+
+    python tools/train.py configs/cyclegan_demo.py
+    python tools/train.py CONFIG --resume            # latest in work dir
+    python tools/train.py CONFIG --resume PATH.pth   # a given checkpoint
+    bash tools/dist_train.sh CONFIG 8                # torchrun, 8 processes
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import os.path as osp
+import sys
+
+# Allow running from a checkout without installing the package.
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+import mm_cyclegan  # noqa: E402,F401  (applies compat workarounds)
+from mmengine.config import DictAction  # noqa: E402
+from mm_cyclegan.apis.training import (preflight_data,  # noqa: E402
+                                       prepare_config, report_results)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description='Train a CycleGAN model')
+    parser.add_argument('config', help='config file path')
+    parser.add_argument('--work-dir', help='where logs and checkpoints go')
+    parser.add_argument(
+        '--resume', nargs='?', const='auto', default=None, metavar='CKPT',
+        help='resume from CKPT, or from the latest checkpoint in the work '
+        'dir when CKPT is omitted')
+    parser.add_argument('--load-from', metavar='CKPT',
+                        help='initialise weights only (tensors-only loading)')
+    parser.add_argument('--amp', action='store_true',
+                        help='automatic mixed precision (needs CUDA)')
+    parser.add_argument('--no-test', action='store_true',
+                        help='skip the test pass after training')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        default={}, metavar='KEY=VALUE',
+                        help='override config entries, e.g. '
+                        'train_cfg.max_iters=100')
+    parser.add_argument('--launcher', default='none',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'])
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def main(argv=None) -> int:
+    """Entry point; returns the process exit code."""
+    args = parse_args(argv)
+    from mm_cyclegan.compat import init_cpu_distributed
+    from mm_cyclegan.engine import CycleGANRunner
+
+    cfg = prepare_config(args)
+    problem = preflight_data(cfg)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    init_cpu_distributed(cfg.launcher)
+    runner = CycleGANRunner.from_cfg(cfg)
+    runner.train()
+    metrics = None
+    if not args.no_test and cfg.get('test_dataloader') is not None:
+        metrics = runner.test()
+    report_results(runner, metrics)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
