@@ -104,24 +104,77 @@ def trusted_checkpoint_loading() -> Iterator[None]:
         _state.trusted = previous
 
 
+class _Inert:
+    """Placeholder for any object a tensors-only load refuses to build."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def __setstate__(self, state: Any) -> None:
+        pass
+
+    def __call__(self, *args: Any, **kwargs: Any) -> '_Inert':
+        return _Inert()
+
+
+# What tensors, containers and numpy arrays need; nothing that runs code.
+_TENSOR_GLOBALS = {
+    ('collections', 'OrderedDict'),
+    ('torch._utils', '_rebuild_tensor_v2'),
+    ('torch._utils', '_rebuild_parameter'),
+    ('torch', 'Size'),
+    ('_codecs', 'encode'),
+    ('numpy', 'dtype'),
+    ('numpy', 'ndarray'),
+    ('numpy.core.multiarray', '_reconstruct'),
+    ('numpy.core.multiarray', 'scalar'),
+    ('numpy._core.multiarray', '_reconstruct'),
+    ('numpy._core.multiarray', 'scalar'),
+}
+
+
+class _TensorsOnlyPickle:
+    """A ``pickle_module`` for ``torch.load`` that builds tensors, containers
+    and numpy arrays, and turns every other global (MMEngine's message-hub
+    buffers, ``getattr``, arbitrary classes) into an inert placeholder."""
+
+    import pickle as _pickle
+    load = _pickle.load
+    loads = _pickle.loads
+
+    class Unpickler(_pickle.Unpickler):
+
+        def find_class(self, module: str, name: str) -> Any:
+            if (module, name) in _TENSOR_GLOBALS or (
+                    module == 'torch' and name.endswith('Storage')):
+                return super().find_class(module, name)
+            return _Inert
+
+
 def load_local_checkpoint(filename: str,
                           map_location: Any = None) -> dict:
-    """Load a local checkpoint: tensors only unless loading is trusted."""
+    """Load a local checkpoint: tensors only unless loading is trusted.
+
+    Untrusted loads first try ``weights_only=True``; a checkpoint holding
+    other objects as well (for example one of our own training checkpoints
+    given to ``load_from`` or ``tools/test.py``) is then read with an
+    unpickler that builds tensors and replaces everything else with inert
+    placeholders, so its ``state_dict`` is usable and no foreign code runs.
+    """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'{filename} can not be found.')
-    weights_only = _weights_only_default()
+    if not _weights_only_default():
+        return torch.load(filename, map_location=map_location,
+                          weights_only=False)
     try:
         return torch.load(
-            filename, map_location=map_location, weights_only=weights_only)
-    except Exception as err:  # torch raises UnpicklingError or RuntimeError
-        if weights_only and 'weights_only' in str(err):
-            raise RuntimeError(
-                f'{filename} holds more than tensors, and weights from '
-                'outside a resumed run are loaded with weights_only=True. '
-                'To continue one of your own runs use --resume; to load '
-                'weights, save them as a plain state_dict.') from err
-        raise
+            filename, map_location=map_location, weights_only=True)
+    except Exception as err:  # UnpicklingError, RuntimeError by version
+        if 'weights_only' not in str(err):
+            raise
+    return torch.load(filename, map_location=map_location,
+                      weights_only=False, pickle_module=_TensorsOnlyPickle)
 
 
 def safe_checkpoint_loading() -> None:

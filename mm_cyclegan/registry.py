@@ -15,6 +15,7 @@ from mmagic.registry import MODELS as MMAGIC_MODELS
 from mmagic.registry import \
     OPTIM_WRAPPER_CONSTRUCTORS as MMAGIC_OPTIM_WRAPPER_CONSTRUCTORS
 from mmagic.registry import OPTIM_WRAPPERS as MMAGIC_OPTIM_WRAPPERS
+from mmagic.registry import OPTIMIZERS as MMAGIC_OPTIMIZERS
 from mmagic.registry import PARAM_SCHEDULERS as MMAGIC_PARAM_SCHEDULERS
 from mmagic.registry import RUNNERS as MMAGIC_RUNNERS
 from mmagic.registry import TRANSFORMS as MMAGIC_TRANSFORMS
@@ -43,6 +44,7 @@ PARAM_SCHEDULERS = _child('parameter scheduler', MMAGIC_PARAM_SCHEDULERS,
                           'mm_cyclegan.engine')
 OPTIM_WRAPPERS = _child('optim_wrapper', MMAGIC_OPTIM_WRAPPERS,
                         'mm_cyclegan.engine')
+OPTIMIZERS = _child('optimizer', MMAGIC_OPTIMIZERS, 'mm_cyclegan.engine')
 OPTIM_WRAPPER_CONSTRUCTORS = _child('optimizer wrapper constructor',
                                     MMAGIC_OPTIM_WRAPPER_CONSTRUCTORS,
                                     'mm_cyclegan.engine')

@@ -328,7 +328,8 @@ class CycleGAN(BaseModel):
         total, log_vars = self.parse_losses(losses)
         optim_wrapper.update_params(total)
         log_vars[f'loss_{prefix}'] = log_vars.pop('loss')
-        return log_vars
+        # Detached, so the logged values do not keep the graph alive.
+        return {k: v.detach() for k, v in log_vars.items()}
 
     def train_step(self, data: dict,
                    optim_wrapper: OptimWrapperDict) -> dict:

@@ -1,0 +1,54 @@
+"""Shared helpers for tests that run the real training tools."""
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import torch
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+TINY_CONFIG = osp.join(REPO, 'tests', 'configs', 'tiny_procedural.py')
+
+
+def shared_data(name: str) -> str:
+    """Path of a data set in ../shared/data (or $MM_CYCLEGAN_SHARED_DATA)."""
+    root = os.environ.get('MM_CYCLEGAN_SHARED_DATA',
+                          osp.join(osp.dirname(REPO), 'shared', 'data'))
+    return osp.join(root, name)
+
+
+def run_tool(args, timeout=600, check=True, env=None):
+    """Run ``python tools/<args>`` from the repository root."""
+    full_env = dict(os.environ, PYTHONPATH=REPO, **(env or {}))
+    result = subprocess.run([sys.executable] + list(args), cwd=REPO,
+                            capture_output=True, text=True, timeout=timeout,
+                            env=full_env)
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f'{args} exited {result.returncode}\n'
+            f'--- stdout ---\n{result.stdout[-3000:]}\n'
+            f'--- stderr ---\n{result.stderr[-5000:]}')
+    return result
+
+
+def train(work_dir, *options, config=TINY_CONFIG, check=True, extra=()):
+    """Run tools/train.py with ``--cfg-options`` (``options``)."""
+    args = ['tools/train.py', config, '--work-dir', str(work_dir),
+            '--no-test'] + list(extra)
+    if options:
+        args += ['--cfg-options'] + list(options)
+    return run_tool(args, check=check)
+
+
+def weights(path):
+    """The model state dict of a checkpoint (full load; our own files)."""
+    return torch.load(path, map_location='cpu',
+                      weights_only=False)['state_dict']
+
+
+def assert_same_weights(path_a, path_b):
+    """Bit-for-bit equality of two checkpoints' weights."""
+    a, b = weights(path_a), weights(path_b)
+    assert a.keys() == b.keys()
+    differ = [k for k in a if not torch.equal(a[k], b[k])]
+    assert not differ, f'{len(differ)} tensors differ, e.g. {differ[:3]}'

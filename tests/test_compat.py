@@ -1,0 +1,99 @@
+"""Each workaround in mm_cyclegan.compat, and a check that it is needed."""
+import importlib.util
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+import mm_cyclegan  # noqa: F401
+from mm_cyclegan import compat
+
+HAS_COMPILED_MMCV = importlib.util.find_spec('mmcv._ext') is not None
+
+
+@pytest.mark.skipif(HAS_COMPILED_MMCV, reason='full mmcv has compiled ops')
+def test_mmcv_ops_import_fails_without_patch():
+    code = 'import mmcv.ops'
+    result = subprocess.run([sys.executable, '-c', code],
+                            capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "No module named 'mmcv._ext'" in result.stderr
+
+
+@pytest.mark.skipif(HAS_COMPILED_MMCV, reason='full mmcv has compiled ops')
+def test_mmcv_ops_import_works_with_patch_and_ops_fail_clearly():
+    import mmcv.ops
+    import mmagic.models  # noqa: F401  (imports mmcv.ops through editors)
+    from mmengine.utils.dl_utils import mmcv_full_available
+    with pytest.raises(RuntimeError, match="'nms'.*mmcv-lite"):
+        mmcv.ops.nms(torch.rand(2, 4), torch.rand(2), 0.5)
+    # MMEngine's probe must still tell the truth (a sys.modules stub lies).
+    assert mmcv_full_available() is False
+
+
+def _save_training_like_checkpoint(path):
+    """A checkpoint holding what MMEngine's own checkpoints hold."""
+    from mmengine.logging import MessageHub
+    hub = MessageHub.get_instance('compat-test')
+    hub.update_scalar('train/loss', 1.0)
+    torch.save(dict(state_dict={'w': torch.ones(2)},
+                    message_hub=hub.state_dict()), path)
+
+
+def test_mmengine_checkpoint_needs_full_unpickling(tmp_path):
+    path = tmp_path / 'ckpt.pth'
+    _save_training_like_checkpoint(path)
+    # torch >= 2.6 defaults to weights_only=True, which MMEngine 0.10.7
+    # relies on implicitly: its own checkpoints are refused.
+    with pytest.raises(Exception, match='weights_only'):
+        torch.load(path)
+    with compat.trusted_checkpoint_loading():
+        full = compat.load_local_checkpoint(str(path))
+    assert 'log_scalars' in full['message_hub']
+
+
+def test_untrusted_load_keeps_tensors_and_runs_no_code(tmp_path):
+    marker = tmp_path / 'pwned'
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, (f'touch {marker}',))
+
+    path = tmp_path / 'evil.pth'
+    torch.save(dict(state_dict={'w': torch.arange(3.)}, payload=Evil()),
+                path)
+    loaded = compat.load_local_checkpoint(str(path))
+    assert torch.equal(loaded['state_dict']['w'], torch.arange(3.))
+    assert not marker.exists()
+
+
+def test_mmengine_loader_is_routed_through_policy():
+    from mmengine.runner.checkpoint import CheckpointLoader
+    assert CheckpointLoader._schemes[''] is compat.load_local_checkpoint
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='needs a CPU machine')
+def test_cpu_distributed_init(tmp_path):
+    env = dict(os.environ, RANK='0', WORLD_SIZE='1', LOCAL_RANK='0',
+               MASTER_ADDR='127.0.0.1', MASTER_PORT='29631')
+    upstream = ('from mmengine.dist import init_dist\n'
+                "init_dist('pytorch', backend='gloo')\n")
+    ours = ('import mm_cyclegan.compat as c, torch.distributed as d\n'
+            "assert c.init_cpu_distributed('pytorch')\n"
+            'assert d.get_backend() == "gloo" and d.get_world_size() == 1\n'
+            'd.destroy_process_group()\n')
+    failed = subprocess.run([sys.executable, '-c', upstream], env=env,
+                            capture_output=True, text=True)
+    assert failed.returncode != 0  # torch.cuda.set_device without a GPU
+    worked = subprocess.run([sys.executable, '-c', ours], env=env,
+                            capture_output=True, text=True)
+    assert worked.returncode == 0, worked.stderr[-2000:]
+
+
+def test_unknown_launcher_is_rejected():
+    if torch.cuda.is_available():
+        pytest.skip('CUDA machines use MMEngine initialisation')
+    with pytest.raises(ValueError, match="'nope'"):
+        compat.init_cpu_distributed('nope')
