@@ -12,8 +12,9 @@ from mmagic.registry import LOOPS as MMAGIC_LOOPS
 from mmagic.registry import METRICS as MMAGIC_METRICS
 from mmagic.registry import MODEL_WRAPPERS as MMAGIC_MODEL_WRAPPERS
 from mmagic.registry import MODELS as MMAGIC_MODELS
-from mmagic.registry import \
-    OPTIM_WRAPPER_CONSTRUCTORS as MMAGIC_OPTIM_WRAPPER_CONSTRUCTORS
+from mmagic.registry import (
+    OPTIM_WRAPPER_CONSTRUCTORS as MMAGIC_OPTIM_WRAPPER_CONSTRUCTORS,
+)
 from mmagic.registry import OPTIM_WRAPPERS as MMAGIC_OPTIM_WRAPPERS
 from mmagic.registry import OPTIMIZERS as MMAGIC_OPTIMIZERS
 from mmagic.registry import PARAM_SCHEDULERS as MMAGIC_PARAM_SCHEDULERS

@@ -24,8 +24,8 @@ def test_mmcv_ops_import_fails_without_patch():
 
 @pytest.mark.skipif(HAS_COMPILED_MMCV, reason='full mmcv has compiled ops')
 def test_mmcv_ops_import_works_with_patch_and_ops_fail_clearly():
-    import mmcv.ops
     import mmagic.models  # noqa: F401  (imports mmcv.ops through editors)
+    import mmcv.ops
     from mmengine.utils.dl_utils import mmcv_full_available
     with pytest.raises(RuntimeError, match="'nms'.*mmcv-lite"):
         mmcv.ops.nms(torch.rand(2, 4), torch.rand(2), 0.5)

@@ -12,8 +12,9 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-import mm_cyclegan  # noqa: E402,F401  (applies compat workarounds)
 from mmengine.config import Config, DictAction  # noqa: E402
+
+import mm_cyclegan  # noqa: E402,F401  (applies compat workarounds)
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -15,10 +15,14 @@ import sys
 # Allow running from a checkout without installing the package.
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-import mm_cyclegan  # noqa: E402,F401  (applies compat workarounds)
 from mmengine.config import DictAction  # noqa: E402
-from mm_cyclegan.apis.training import (preflight_data,  # noqa: E402
-                                       prepare_config, report_results)
+
+import mm_cyclegan  # noqa: E402,F401  (applies compat workarounds)
+from mm_cyclegan.apis.training import (  # noqa: E402
+    preflight_data,
+    prepare_config,
+    report_results,
+)
 
 
 def parse_args(argv=None) -> argparse.Namespace:

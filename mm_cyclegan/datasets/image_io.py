@@ -147,6 +147,10 @@ def _open(path: str, max_pixels: Optional[int]) -> Image.Image:
         raise ImageReadError(
             path, 'not a recognised image format (is it really an image, '
             'or a partial download?)') from err
+    except Exception as err:  # a damaged header: OSError, SyntaxError, ...
+        raise ImageReadError(
+            path, f'damaged image header ({type(err).__name__}: {err})'
+        ) from err
     width, height = image.size
     if max_pixels is not None and width * height > max_pixels:
         image.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import os.path as osp
+import sys
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -79,7 +80,9 @@ def _progress(total: int):
     if total <= PROGRESS_THRESHOLD:
         return None
     from mmengine.utils import ProgressBar
-    return ProgressBar(total)
+
+    # ProgressBar's default stream is sys.stdout as it was at import time.
+    return ProgressBar(total, file=sys.stdout)
 
 
 def scan_folder(folder: str,

@@ -1,6 +1,9 @@
 """Training machinery: runner, loop, optimiser constructor, pool, hooks."""
-from .hooks import (ImagePoolHook, RNGStateHook,  # noqa: F401
-                    TranslationVisualizationHook)
+from .hooks import (  # noqa: F401
+                    ImagePoolHook,
+                    RNGStateHook,
+                    TranslationVisualizationHook,
+)
 from .image_pool import ImagePool
 from .loops import EpochsAsItersTrainLoop
 from .optim_constructor import CycleGANOptimWrapperConstructor

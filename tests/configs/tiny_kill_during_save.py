@@ -1,4 +1,4 @@
-# tiny_procedural, killed (SIGKILL) half-way through writing the checkpoint of iter 6.
+# tiny_procedural, SIGKILLed half-way through writing the iter-6 checkpoint.
 _base_ = ['tiny_procedural.py']
 custom_imports = dict(imports=['mm_cyclegan', 'tests.kill_hooks'],
                       allow_failed_imports=False)

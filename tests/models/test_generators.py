@@ -5,10 +5,12 @@ import pytest
 import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
+from mmengine.registry import DefaultScope
 
 import mm_cyclegan  # noqa: F401  (applies the compat patches first)
 import mm_cyclegan.models.generators as generators
 from mm_cyclegan.models.generators import ResnetGenerator, UnetGenerator
+from mm_cyclegan.models.generators._layers import resolve_norm_cfg
 from mm_cyclegan.registry import MODELS
 
 # Every registered generator, in small configurations that cover each
@@ -75,6 +77,30 @@ def test_resnet9_has_the_papers_parameter_count():
     assert sum(p.numel() for p in net.parameters()) == 11_378_179
 
 
+def test_default_norm_is_instance_norm_without_affine_or_stats():
+    norms = [
+        m for m in ResnetGenerator(3, 3, base_channels=4).modules()
+        if isinstance(m, nn.modules.batchnorm._NormBase)
+    ]
+    assert len(norms) == 1 + 2 + 2 * 9 + 2  # c7, down, blocks, up
+    for norm in norms:
+        assert isinstance(norm, nn.InstanceNorm2d)
+        assert not norm.affine and not norm.track_running_stats
+
+
+@pytest.mark.parametrize('norm_cfg,expected', [
+    (dict(type='IN'), dict(type='IN')),
+    ('InstanceNorm2d', dict(type='IN')),
+    (dict(type='BN2d', momentum=0.2), dict(type='BN', momentum=0.2)),
+    ('batch', dict(type='BN')),
+    (dict(type='none'), None),
+    ('none', None),
+    (None, None),
+])
+def test_norm_spellings(norm_cfg, expected):
+    assert resolve_norm_cfg(norm_cfg) == expected
+
+
 def test_resize_conv_has_the_same_parameter_count_as_deconv():
     def count(mode):
         net = ResnetGenerator(3, 3, base_channels=8, num_blocks=1,
@@ -84,6 +110,7 @@ def test_resize_conv_has_the_same_parameter_count_as_deconv():
     assert count('resize_conv') == count('deconv')
 
 
+@pytest.mark.filterwarnings('ignore:Unnecessary conv bias')
 @pytest.mark.parametrize('norm_cfg,padding_mode,use_dropout', [
     (dict(type='IN'), 'reflect', False),
     (dict(type='BN'), 'replicate', True),
@@ -91,8 +118,9 @@ def test_resize_conv_has_the_same_parameter_count_as_deconv():
 ])
 def test_resnet_is_mmagics_network(norm_cfg, padding_mode, use_dropout):
     """MMagic's ResnetGenerator weights load and give the same output."""
-    from mmagic.models.editors.cyclegan.cyclegan_generator import \
-        ResnetGenerator as MMagicResnetGenerator
+    from mmagic.models.editors.cyclegan.cyclegan_generator import (
+        ResnetGenerator as MMagicResnetGenerator,
+    )
     kwargs = dict(in_channels=3, out_channels=2, base_channels=8,
                   num_blocks=2, norm_cfg=norm_cfg, use_dropout=use_dropout,
                   padding_mode=padding_mode)
@@ -104,18 +132,22 @@ def test_resnet_is_mmagics_network(norm_cfg, padding_mode, use_dropout):
     torch.testing.assert_close(ours(x), theirs(x))
 
 
+@pytest.mark.filterwarnings('ignore:Unnecessary conv bias')
 @pytest.mark.parametrize('num_down,norm_cfg', [
     (5, dict(type='BN')),
     (6, dict(type='IN')),
 ])
 def test_unet_is_mmagics_network(num_down, norm_cfg):
     """Level by level, MMagic's U-Net weights give the same output."""
-    from mmagic.models.editors.pix2pix.pix2pix_generator import \
-        UnetGenerator as MMagicUnetGenerator
+    from mmagic.models.editors.pix2pix.pix2pix_generator import (
+        UnetGenerator as MMagicUnetGenerator,
+    )
     kwargs = dict(in_channels=3, out_channels=2, num_down=num_down,
                   base_channels=4, norm_cfg=norm_cfg, use_dropout=True)
     torch.manual_seed(0)
-    theirs = MMagicUnetGenerator(**kwargs)
+    # MMagic's U-Net finds its 'Deconv' layer only in MMagic's scope.
+    with DefaultScope.overwrite_default_scope('mmagic'):
+        theirs = MMagicUnetGenerator(**kwargs)
     ours = UnetGenerator(**kwargs)
     block = theirs.model
     for level in range(num_down):
@@ -205,7 +237,7 @@ def test_invalid_config_names_the_value(cls, kwargs, error, match):
 
 def _conv_weights(net):
     return [
-        m.weight for m in net.modules()
+        m.weight.detach() for m in net.modules()
         if isinstance(m, nn.modules.conv._ConvNd)
     ]
 
@@ -219,7 +251,7 @@ def test_default_init_is_the_papers():
     assert abs(weights.mean()) < 1e-3
     assert weights.std() == pytest.approx(0.02, rel=0.02)
     norms = [m for m in net.modules() if isinstance(m, nn.BatchNorm2d)]
-    norm_weights = torch.cat([m.weight.flatten() for m in norms])
+    norm_weights = torch.cat([m.weight.detach().flatten() for m in norms])
     assert norm_weights.mean() == pytest.approx(1.0, abs=0.01)
     assert norm_weights.std() == pytest.approx(0.02, rel=0.2)
     for name, param in net.named_parameters():
@@ -257,17 +289,19 @@ def test_parent_init_weights_applies_the_scheme():
 
         def __init__(self):
             super().__init__()
-            self.nets = nn.ModuleDict(
-                a=ResnetGenerator(3, 3, base_channels=16, num_blocks=1),
-                b=UnetGenerator(3, 3, num_down=4, base_channels=16))
+            self.resnet = ResnetGenerator(3, 3, base_channels=16,
+                                          num_blocks=1)
+            self.unet = UnetGenerator(3, 3, num_down=4, base_channels=16)
 
     torch.manual_seed(0)
     parent = Parent()
-    for net in parent.nets.values():
-        # mmcv's ConvModule starts from kaiming init, far wider than 0.02
-        assert torch.cat([w.flatten() for w in _conv_weights(net)]).std() > 0.04
+    nets = (parent.resnet, parent.unet)
+    for net in nets:
+        # mmcv's ConvModule starts from kaiming init, wider than 0.02
+        std = torch.cat([w.flatten() for w in _conv_weights(net)]).std()
+        assert std > 0.025
     parent.init_weights()
-    for net in parent.nets.values():
+    for net in nets:
         weights = torch.cat([w.flatten() for w in _conv_weights(net)])
         assert weights.std() == pytest.approx(0.02, rel=0.05)
 

@@ -16,7 +16,7 @@ from .render_anime import render_anime
 from .render_photo import render_photo
 from .scene import make_scene
 
-__all__ = ['ProceduralLandscapeDataset']
+__all__ = ['ProceduralLandscapeDataset', 'check_disjoint_ranges']
 
 # Rendered images kept per dataset object (per worker process).
 _CACHE_BYTES = 64 * 1024 * 1024
@@ -30,6 +30,24 @@ def _int_arg(name: str, value: object, minimum: int) -> int:
     if number < minimum:
         raise ValueError(f'{name} must be >= {minimum}, got {number}')
     return number
+
+
+def check_disjoint_ranges(ranges: dict) -> None:
+    """Raise ``ValueError`` if two seed ranges overlap.
+
+    ``ranges`` maps a name to ``(first_seed, count)``; range ``name`` covers
+    ``[first_seed, first_seed + count)``. The message names both ranges.
+    """
+    names = list(ranges)
+    for k, first in enumerate(names):
+        for second in names[k + 1:]:
+            a, n = ranges[first]
+            b, m = ranges[second]
+            if a < b + m and b < a + n:
+                raise ValueError(
+                    f'seed ranges overlap: {first}={a} covers [{a}, {a + n})'
+                    f' and {second}={b} covers [{b}, {b + m}); move the '
+                    'offsets apart or use fewer samples')
 
 
 def _to_tensor(image: np.ndarray) -> torch.Tensor:
@@ -99,22 +117,12 @@ class ProceduralLandscapeDataset(torch.utils.data.Dataset):
             'test_seed_offset':
             _int_arg('test_seed_offset', test_seed_offset, 0),
         }
-        self._check_disjoint()
+        check_disjoint_ranges({
+            name: (first, self.num_samples)
+            for name, first in self.offsets.items()
+        })
         self._cache: OrderedDict = OrderedDict()
         self._cache_bytes = 0
-
-    def _check_disjoint(self) -> None:
-        names = list(self.offsets)
-        n = self.num_samples
-        for k, first in enumerate(names):
-            for second in names[k + 1:]:
-                a, b = self.offsets[first], self.offsets[second]
-                if a < b + n and b < a + n:
-                    raise ValueError(
-                        f'seed ranges overlap with num_samples={n}: '
-                        f'{first}={a} covers [{a}, {a + n}) and '
-                        f'{second}={b} covers [{b}, {b + n}); move the '
-                        'offsets apart or lower num_samples')
 
     @property
     def metainfo(self) -> dict:

@@ -4,8 +4,21 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .raster import (CANOPY, CLOUD, GROUND, MOUNTAIN, NUM_LABELS, SKY, SUN, TRUNK,
-                     WATER, Raster, Size, base_ramps, rasterize)
+from .raster import (
+    CANOPY,
+    CLOUD,
+    GROUND,
+    MOUNTAIN,
+    NUM_LABELS,
+    SKY,
+    SUN,
+    TRUNK,
+    WATER,
+    Raster,
+    Size,
+    base_ramps,
+    rasterize,
+)
 from .scene import Scene
 
 __all__ = ['anime_palette', 'outline_mask', 'render_anime']

@@ -5,8 +5,21 @@ import cv2
 import numpy as np
 
 from .noise import fractal_noise
-from .raster import (CANOPY, CLOUD, GROUND, MOUNTAIN, NUM_LABELS, SKY, SUN,
-                     TRUNK, WATER, Raster, Size, base_ramps, rasterize)
+from .raster import (
+    CANOPY,
+    CLOUD,
+    GROUND,
+    MOUNTAIN,
+    NUM_LABELS,
+    SKY,
+    SUN,
+    TRUNK,
+    WATER,
+    Raster,
+    Size,
+    base_ramps,
+    rasterize,
+)
 from .scene import Scene
 
 __all__ = ['photo_palette', 'render_photo']
@@ -57,6 +70,6 @@ def render_photo(scene: Scene, size: Size,
     texture = np.where(labels == WATER, ripple, grain)
     image *= 1.0 + (_TEXTURE[labels] * texture)[..., None]
 
-    sigma = 0.6 * min(height, width) / 64
+    sigma = 0.5 * min(height, width) / 64
     image = cv2.GaussianBlur(image, (0, 0), sigmaX=sigma, sigmaY=sigma)
     return np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8)

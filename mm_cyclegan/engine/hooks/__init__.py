@@ -2,8 +2,10 @@
 from .image_pool_hook import ImagePoolHook
 from .rank_state_hook import RankStateHook
 from .rng_state_hook import RNGStateHook
-from .visualization_hook import (TranslationVisualizationHook,
-                                 make_translation_grid)
+from .visualization_hook import (
+                                 TranslationVisualizationHook,
+                                 make_translation_grid,
+)
 
 __all__ = ['ImagePoolHook', 'RankStateHook', 'RNGStateHook',
            'TranslationVisualizationHook', 'make_translation_grid']

@@ -8,6 +8,7 @@ from mmengine.model import is_model_wrapper
 
 from mm_cyclegan.engine.image_pool import ImagePool
 from mm_cyclegan.registry import HOOKS
+
 from .rank_state_hook import RankStateHook
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from mm_cyclegan.registry import HOOKS
+
 from .rank_state_hook import RankStateHook
 
 

@@ -163,7 +163,8 @@ class ResnetGenerator(PaperInitModule):
                     conv_module(
                         channels, channels // 2, 3, stride=2, padding=1,
                         bias=bias, norm_cfg=norm_cfg,
-                        conv_cfg=dict(type='deconv', output_padding=1)))
+                        conv_cfg=dict(
+                            type=nn.ConvTranspose2d, output_padding=1)))
             else:
                 layers.append(
                     ResizeConv(channels, channels // 2, norm_cfg, bias,

@@ -99,7 +99,7 @@ class UnetGenerator(PaperInitModule):
                 channels[i] * (1 if i == innermost else 2),
                 out_channels if is_outer else channels[i - 1],
                 4, stride=2, padding=1, bias=True if is_outer else bias,
-                conv_cfg=dict(type='deconv'),
+                conv_cfg=dict(type=nn.ConvTranspose2d),
                 norm_cfg=None if is_outer else norm_cfg, act_cfg=relu,
                 inplace=False, order=('act', 'conv', 'norm'))
             if is_outer:
