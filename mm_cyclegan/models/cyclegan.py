@@ -16,6 +16,8 @@ from mm_cyclegan.registry import MODELS
 # Sample fields passed through from the data to val/test outputs.
 _META_KEYS = ('path_a', 'path_b', 'index_a', 'index_b', 'valid_a', 'valid_b',
               'paired')
+NETWORKS = ('generator_a2b', 'generator_b2a', 'discriminator_a',
+            'discriminator_b')
 _UPDATE_ORDERS = ('generators_first', 'discriminators_first')
 _TEST_NORM_MODES = ('eval', 'train')
 
@@ -45,6 +47,15 @@ def frozen(network: nn.Module) -> Iterator[None]:
     finally:
         for p, flag in zip(params, previous):
             p.requires_grad_(flag)
+
+
+def _strip_wrapper_keys(module: nn.Module, state_dict: dict, prefix: str,
+                        local_metadata: Any) -> None:
+    for name in NETWORKS:
+        wrapped = f'{prefix}{name}.module.'
+        for key in [k for k in state_dict if k.startswith(wrapped)]:
+            state_dict[f'{prefix}{name}.' + key[len(wrapped):]] = \
+                state_dict.pop(key)
 
 
 def _channels(cfg: dict, key: str, name: str) -> int:
@@ -187,6 +198,10 @@ class CycleGAN(BaseModel):
         self.pool_fake_a = None
         self.pool_fake_b = None
         self._warned_no_pool = False
+        # Checkpoint keys must not depend on DDP wrapping (each network gets
+        # its own wrapper, which adds '.module.' to its keys). Loading needs
+        # no counterpart: MMEngine's loader unwraps wrappers as it recurses.
+        self._register_state_dict_hook(_strip_wrapper_keys)
 
     # ----------------------------------------------------------- inference
     def translate(self, images: Tensor, direction: str = 'a2b') -> Tensor:

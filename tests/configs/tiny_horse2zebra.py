@@ -1,0 +1,22 @@
+# Tiny CycleGAN on the real horse2zebra photos at 64 px (integration test).
+_base_ = ['tiny_procedural.py']
+
+train_dataloader = dict(
+    num_workers=2,
+    persistent_workers=True,
+    dataset=dict(
+        _delete_=True,
+        type='UnpairedImageDataset',
+        data_root='../shared/data/horse2zebra',
+        split='train',
+        preprocess='resize_and_crop',
+        load_size=72,
+        crop_size=64))
+train_cfg = dict(max_iters=4)
+param_scheduler = [dict(type='LinearDecayLR', by_epoch=False, begin=2,
+                        end=4)]
+custom_hooks = [
+    dict(type='ImagePoolHook', pool_size=2, swap_prob=0.5),
+    dict(type='RNGStateHook'),
+    dict(type='TranslationVisualizationHook', interval=2, num_samples=2),
+]
