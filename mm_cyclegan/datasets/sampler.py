@@ -47,6 +47,17 @@ class UnpairedEpochSampler(Sampler):
         self.seed = sync_random_seed() if seed is None else int(seed)
         self.rank, self.world_size = get_dist_info()
         self.epoch = 0
+        self._skip = 0
+
+    def skip_next(self, count: int) -> None:
+        """Drop the first ``count`` indices of the next pass only.
+
+        Lets a resumed run continue mid-epoch without loading the samples it
+        has already trained on.
+        """
+        if count < 0:
+            raise ValueError(f'count must be >= 0, got {count}')
+        self._skip = int(count)
 
     def _total_size(self) -> int:
         size = len(self.dataset)
@@ -69,7 +80,8 @@ class UnpairedEpochSampler(Sampler):
             repeats = math.ceil(total / size)
             order = (order * repeats)[:total]
         offset = self.epoch * size
-        mine = order[self.rank:total:self.world_size]
+        mine = order[self.rank:total:self.world_size][self._skip:]
+        self._skip = 0
         return iter([offset + i for i in mine])
 
     def __len__(self) -> int:

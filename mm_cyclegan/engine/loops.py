@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from typing import Optional
 
+from mmengine.logging import print_log
 from mmengine.runner import IterBasedTrainLoop
+from mmengine.runner.loops import _InfiniteDataloaderIterator
 
 from mm_cyclegan.registry import LOOPS
 
@@ -43,3 +45,48 @@ class EpochsAsItersTrainLoop(IterBasedTrainLoop):
                          val_begin=val_begin, val_interval=val_interval,
                          dynamic_intervals=dynamic_intervals)
         self.epoch_length = len(self.dataloader)
+
+    def run(self):
+        """Train; on resume, jump to the saved position without loading.
+
+        MMEngine's loop re-loads every sample it skips (minutes to hours
+        for a long run). When the sampler can skip (``skip_next``, as
+        :class:`~mm_cyclegan.datasets.UnpairedEpochSampler`), the epoch and
+        the position in it are set directly; samples depend only on
+        (seed, epoch, index), so the data is exactly what the uninterrupted
+        run would have seen.
+        """
+        sampler = getattr(self.dataloader, 'sampler', None)
+        if self._iter > 0 and hasattr(sampler, 'skip_next'):
+            epoch, done = divmod(self._iter, self.epoch_length)
+            batch_size = self.dataloader.batch_size or 1
+            print_log(f'Resuming at iteration {self._iter}: epoch {epoch}, '
+                      f'batch {done} of {self.epoch_length} (no reloading)',
+                      logger='current')
+            self.runner.call_hook('before_train')
+            # DistSamplerSeedHook sets the sampler's epoch here, so the jump
+            # comes after it.
+            self.runner.call_hook('before_train_epoch')
+            sampler.set_epoch(epoch)
+            sampler.skip_next(done * batch_size)
+            self.dataloader_iterator = _InfiniteDataloaderIterator(
+                self.dataloader)
+            self.dataloader_iterator._epoch = epoch
+            return self._train_from_here()
+        return super().run()
+
+    def _train_from_here(self):
+        """The body of IterBasedTrainLoop.run after its skip."""
+        while self._iter < self._max_iters and not self.stop_training:
+            self.runner.model.train()
+            data_batch = next(self.dataloader_iterator)
+            self.run_iter(data_batch)
+            self._decide_current_val_interval()
+            if (self.runner.val_loop is not None
+                    and self._iter >= self.val_begin
+                    and (self._iter % self.val_interval == 0
+                         or self._iter == self._max_iters)):
+                self.runner.val_loop.run()
+        self.runner.call_hook('after_train_epoch')
+        self.runner.call_hook('after_train')
+        return self.runner.model

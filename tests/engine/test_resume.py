@@ -11,7 +11,8 @@ N = 6  # iterations; checkpoints every 2 (tiny config), pools of size 2
 @pytest.fixture(scope='module')
 def uninterrupted(tmp_path_factory):
     work_dir = tmp_path_factory.mktemp('uninterrupted')
-    train(work_dir, f'train_cfg.max_iters={N}')
+    train(work_dir, f'train_cfg.max_iters={N}',
+          'train_dataloader.dataset.num_samples=3')
     return osp.join(work_dir, f'iter_{N}.pth')
 
 
@@ -20,7 +21,10 @@ KILL_DURING = osp.join(REPO, 'tests', 'configs', 'tiny_kill_during_save.py')
 
 
 def _options(workers):
-    options = [f'train_cfg.max_iters={N}']
+    # 3 samples per epoch: the kill at iteration 4 is mid-way through the
+    # second epoch, so resuming must jump across an epoch boundary.
+    options = [f'train_cfg.max_iters={N}',
+               'train_dataloader.dataset.num_samples=3']
     if workers:
         options += [f'train_dataloader.num_workers={workers}',
                     'train_dataloader.persistent_workers=True']
@@ -46,9 +50,10 @@ def test_kill_during_save_leaves_previous_checkpoint_usable(
     # The half-written file never took the checkpoint's name.
     assert osp.exists(tmp_path / 'iter_6.pth.tmp')
     assert not osp.exists(tmp_path / 'iter_6.pth')
-    resumed = train(tmp_path, f'train_cfg.max_iters={N}',
-                    extra=['--resume'])
-    assert 'iter_4.pth' in resumed.stdout + resumed.stderr
+    resumed = train(tmp_path, *_options(0), extra=['--resume'])
+    log = resumed.stdout + resumed.stderr
+    assert 'iter_4.pth' in log
+    assert 'epoch 1, batch 1 of 3 (no reloading)' in log
     assert_same_weights(tmp_path / f'iter_{N}.pth', uninterrupted)
 
 
