@@ -89,3 +89,14 @@ def test_built_from_the_registry_with_runner_defaults():
     assert isinstance(sampler, UnpairedEpochSampler)
     sampler.set_epoch(1)
     assert list(sampler) == [4, 5, 6, 7]
+
+
+def test_skip_next_drops_the_first_indices_of_one_pass_only():
+    sampler = UnpairedEpochSampler(list(range(7)), shuffle=True, seed=3)
+    sampler.set_epoch(2)
+    full = list(sampler)
+    sampler.skip_next(4)
+    assert list(sampler) == full[4:]
+    assert list(sampler) == full  # one-shot
+    with pytest.raises(ValueError, match='-1'):
+        sampler.skip_next(-1)
