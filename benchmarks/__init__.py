@@ -1,0 +1,1 @@
+"""Benchmarks of mm_cyclegan (scripts, not part of the installed package)."""
