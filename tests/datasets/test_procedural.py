@@ -16,7 +16,13 @@ from mm_cyclegan.datasets.procedural import (
     render_anime,
     render_photo,
 )
-from mm_cyclegan.datasets.procedural.raster import CLOUD, GROUND, MOUNTAIN, SKY
+from mm_cyclegan.datasets.procedural.raster import (
+    CLOUD,
+    GROUND,
+    MOUNTAIN,
+    SKY,
+    soft_steps,
+)
 from mm_cyclegan.registry import DATASETS
 
 SEEDS = (0, 1, 2, 3, 4, 5, 6, 7)
@@ -142,26 +148,48 @@ def test_styles_differ_in_palette():
         photo, anime = render_photo(scene, 64), render_anime(scene, 64)
         assert _saturation(anime) > 1.5 * _saturation(photo), seed
         diff = np.abs(photo.astype(int) - anime.astype(int)).mean()
-        assert diff > 20, seed
+        assert diff > 12, seed
 
 
 def test_anime_outlines_are_dark_and_on_region_borders():
-    scene = make_scene(5)
-    raster = rasterize(scene, 64)
-    anime = render_anime(scene, 64).astype(np.float64)
-    ink = outline_mask(raster.labels)
-    assert ink.any()
-    labels = raster.labels
-    border = np.zeros_like(ink)
-    border[1:] |= labels[1:] != labels[:-1]
-    border[:-1] |= labels[:-1] != labels[1:]
-    border[:, 1:] |= labels[:, 1:] != labels[:, :-1]
-    border[:, :-1] |= labels[:, :-1] != labels[:, 1:]
-    assert not (ink & ~border).any()
-    for label in np.unique(labels[ink]):
-        inked = anime[ink & (labels == label)].sum(-1).mean()
-        plain = anime[~ink & (labels == label)].sum(-1).mean()
-        assert inked < 0.75 * plain
+    days = 0
+    for seed in SEEDS:
+        scene = make_scene(seed)
+        labels = rasterize(scene, 64).labels
+        anime = render_anime(scene, 64).astype(np.float64)
+        ink = outline_mask(labels)
+        assert ink.any()
+        border = np.zeros_like(ink)
+        border[1:] |= labels[1:] != labels[:-1]
+        border[:-1] |= labels[:-1] != labels[1:]
+        border[:, 1:] |= labels[:, 1:] != labels[:, :-1]
+        border[:, :-1] |= labels[:, :-1] != labels[:, 1:]
+        assert not (ink & ~border).any()
+        days += scene.time_of_day == 'day'
+        for label in np.unique(labels[ink]):
+            if not (~ink & (labels == label)).any():
+                continue  # e.g. a trunk one line wide
+            inked = anime[ink & (labels == label)].sum(-1).mean()
+            plain = anime[~ink & (labels == label)].sum(-1).mean()
+            # Lines are darker than their region; in daylight clearly so.
+            margin = 40 if scene.time_of_day == 'day' else 0
+            assert inked < plain - margin, (seed, label)
+    assert days >= 2
+
+
+@pytest.mark.parametrize('levels', [2, 4])
+def test_soft_steps_keep_tone_borders_and_steepen_there(levels):
+    field = np.linspace(0.0, 1.0, 4001)
+    stepped = soft_steps(field, levels)
+    assert np.all(np.diff(stepped) >= 0)
+    assert stepped[0] == 0.0 and stepped[-1] == 1.0
+    inside = np.abs(field * levels - np.round(field * levels)) > 1e-6
+    assert np.array_equal(np.floor(stepped * levels)[inside],
+                          np.floor(field * levels)[inside])
+    slope = np.gradient(stepped, field)
+    border = np.argmin(np.abs(field - 1 / levels))
+    middle = np.argmin(np.abs(field - 0.5 / levels))
+    assert slope[border] > 1.5 > 0.5 > slope[middle]
 
 
 def test_outline_mask_marks_the_near_side_and_scales_with_size():

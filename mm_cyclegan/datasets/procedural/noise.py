@@ -3,8 +3,8 @@
 The noise is a sum of octaves, each a coarse grid of Gaussian values
 upsampled with bicubic interpolation. Grid sizes are counted in cells across
 the image, not in pixels, so the same generator state gives the same pattern
-at every output size (finer sizes only add octaves that would alias at small
-ones).
+at every output size (larger sizes only add the octaves that would alias at
+small ones).
 """
 from __future__ import annotations
 
@@ -29,9 +29,8 @@ def fractal_noise(rng: np.random.Generator,
         cells: Grid cells ``(rows, cols)`` of the coarsest octave; unequal
             values give stretched noise (e.g. ripples on water).
         octaves: Number of octaves; each doubles the cell count. Octaves
-            finer than two pixels per cell are skipped (they would alias),
-            but their grid values are still drawn so that the coarser
-            octaves do not depend on the output size.
+            finer than two pixels per cell are left out (they would alias);
+            since they come last, the coarser ones stay the same.
         persistence: Amplitude ratio between successive octaves.
     """
     height, width = shape
@@ -40,11 +39,12 @@ def fractal_noise(rng: np.random.Generator,
     amplitude = 1.0
     total = 0.0
     for _ in range(octaves):
+        if 2 * rows > height or 2 * cols > width:
+            break  # finer octaves would alias; coarser ones are unchanged
         grid = rng.standard_normal((rows + 1, cols + 1)).astype(np.float32)
-        if 2 * rows <= height and 2 * cols <= width:
-            out += amplitude * cv2.resize(
-                grid, (width, height), interpolation=cv2.INTER_CUBIC)
-            total += amplitude * amplitude
+        out += amplitude * cv2.resize(
+            grid, (width, height), interpolation=cv2.INTER_CUBIC)
+        total += amplitude * amplitude
         amplitude *= persistence
         rows *= 2
         cols *= 2

@@ -18,8 +18,8 @@ from .scene import Scene
 
 __all__ = [
     'CANOPY', 'CLOUD', 'GROUND', 'LABEL_NAMES', 'MOUNTAIN', 'NUM_LABELS',
-    'Raster', 'SKY', 'SUN', 'TRUNK', 'WATER', 'base_ramps', 'parse_size',
-    'rasterize'
+    'Raster', 'SKY', 'SUN', 'TONE_LEVELS', 'TRUNK', 'WATER', 'base_ramps',
+    'parse_size', 'rasterize', 'soft_steps'
 ]
 
 # Labels are ordered far to near: a border belongs to the nearer region.
@@ -29,6 +29,13 @@ GROUND, WATER, TRUNK, CANOPY = 6, 7, 8, 9
 NUM_LABELS = 10
 LABEL_NAMES = ('sky', 'sun', 'cloud', 'mountain0', 'mountain1', 'mountain2',
                'ground', 'water', 'trunk', 'canopy')
+# Flat tones per label in the anime style: the sky is banded, the sun flat,
+# everything else two-tone. The shading field is shaped to match (below).
+TONE_LEVELS = np.full(NUM_LABELS, 2, np.int64)
+TONE_LEVELS[SKY] = 4
+TONE_LEVELS[SUN] = 1
+# How sharply the shading steps at tone borders (see ``soft_steps``).
+STEP_SHARPNESS = 3.0
 
 Size = Union[int, tuple[int, int]]
 
@@ -55,6 +62,28 @@ def parse_size(size: Size) -> tuple[int, int]:
     if height < 8 or width < 8:
         raise ValueError(f'size must be at least 8 pixels, got {size!r}')
     return height, width
+
+
+def soft_steps(field: np.ndarray, levels: np.ndarray | int,
+               sharpness: float = STEP_SHARPNESS) -> np.ndarray:
+    """Reshape a field in [0, 1] into a smooth staircase of ``levels`` steps.
+
+    The result is monotonic, crosses every tone border ``k / levels`` exactly
+    where ``field`` does, and is steepest there and flattest in between. The
+    anime renderer's quantisation is therefore unchanged, while the photo's
+    smooth shading gets a visible (soft) transition wherever the anime has a
+    tone border: the cue a network needs to place that border from the photo
+    alone, without measuring absolute brightness.
+    """
+    levels = np.asarray(levels)
+    u = field * levels - 0.5
+    k = np.floor(u)
+    frac = u - k
+    half = np.tanh(sharpness / 2)
+    step = 0.5 + 0.5 * np.tanh(sharpness * (frac - 0.5)) / half
+    out = (k + 0.5 + step) / np.maximum(levels, 1)
+    out = np.where(levels <= 1, field, out)
+    return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
 def _ellipse(xx: np.ndarray, yy: np.ndarray, cx: float, cy: float, rx: float,
@@ -92,7 +121,7 @@ def _draw_mountains(scene: Scene, labels: np.ndarray, shade: np.ndarray,
         depth = (ys[:, None] - top[None, :]) / np.maximum(
             ground - top, 1e-3)[None, :]
         # A face whose ridge descends toward the light faces it.
-        lit = 0.5 + 0.42 * np.tanh(2.5 * slope * light)
+        lit = 0.5 + 0.45 * np.tanh(6.0 * slope * light)
         field = lit[None, :] + 0.08 * (0.5 - np.clip(depth, 0, 1))
         labels[inside] = MOUNTAIN + k
         shade[inside] = field[inside]
@@ -190,7 +219,9 @@ def rasterize(scene: Scene, size: Size) -> Raster:
 
     _draw_trees(scene, labels, shade, xs, ys)
     glow[labels != SKY] = 0.0
-    np.clip(shade, 0.0, 1.0, out=shade)
+    shade = soft_steps(np.clip(shade, 0.0, 1.0), TONE_LEVELS[labels])
+    # The anime halo is the glow above one half; shape the glow likewise.
+    glow = soft_steps(glow, 2)
     return Raster(labels=labels, shade=shade, glow=glow)
 
 
@@ -214,7 +245,7 @@ def base_ramps(scene: Scene) -> tuple[np.ndarray, np.ndarray]:
     ramp(CLOUD, scene.cloud_color, dark=0.78, bright=1.0)
     for k in range(3):
         color = scene.ridge_colors[min(k, len(scene.ridge_colors) - 1)]
-        ramp(MOUNTAIN + k, color)
+        ramp(MOUNTAIN + k, color, dark=0.45, bright=1.15)
     ramp(GROUND, scene.ground_color)
     ramp(WATER, scene.water_color, dark=0.7, bright=1.15)
     ramp(TRUNK, scene.trunk_color)

@@ -10,8 +10,7 @@ from .raster import (
     GROUND,
     MOUNTAIN,
     NUM_LABELS,
-    SKY,
-    SUN,
+    TONE_LEVELS,
     TRUNK,
     WATER,
     Raster,
@@ -23,15 +22,11 @@ from .scene import Scene
 
 __all__ = ['anime_palette', 'outline_mask', 'render_anime']
 
-# Flat tones per label: the sky is banded, the sun flat, the rest two-tone.
-_LEVELS = np.full(NUM_LABELS, 2, np.int64)
-_LEVELS[SKY] = 4
-_LEVELS[SUN] = 1
 _OUTLINED = np.zeros(NUM_LABELS, bool)
 _OUTLINED[MOUNTAIN:MOUNTAIN + 3] = True
 _OUTLINED[[GROUND, WATER, TRUNK, CANOPY]] = True
 _INK = np.array([0.10, 0.08, 0.16], np.float32)
-_INK_WEIGHT = 0.6
+_INK_WEIGHT = 0.45
 _SHADOW_HUE = np.array([0.30, 0.25, 0.60])
 _LUMA = np.array([0.299, 0.587, 0.114])
 
@@ -77,9 +72,10 @@ def render_anime(scene: Scene, size: Size,
     low = anime_palette(low).astype(np.float32)
     high = anime_palette(high).astype(np.float32)
 
-    levels = _LEVELS[labels]
+    levels = TONE_LEVELS[labels]
     step = np.maximum(levels - 1, 1)
     tone = np.minimum(np.floor(shade * levels), levels - 1) / step
+    tone = np.where(levels == 1, 0.5, tone)  # flat: the ramp's middle
     tone = tone.astype(np.float32)[..., None]
     image = low[labels] * (1.0 - tone) + high[labels] * tone
 

@@ -26,19 +26,19 @@ __all__ = ['photo_palette', 'render_photo']
 
 # Relative texture strength per label (multiplies luminance).
 _TEXTURE = np.zeros(NUM_LABELS, np.float32)
-_TEXTURE[[SKY, SUN, CLOUD]] = (0.015, 0.0, 0.04)
-_TEXTURE[MOUNTAIN:MOUNTAIN + 3] = 0.09
-_TEXTURE[[GROUND, WATER, TRUNK, CANOPY]] = (0.11, 0.07, 0.08, 0.11)
+_TEXTURE[[SKY, SUN, CLOUD]] = (0.01, 0.0, 0.02)
+_TEXTURE[MOUNTAIN:MOUNTAIN + 3] = 0.045
+_TEXTURE[[GROUND, WATER, TRUNK, CANOPY]] = (0.055, 0.04, 0.04, 0.055)
 # Stream ids of the photo's own random draws (the scene has its own).
-_NOISE_STREAM = 1
+_GRAIN_STREAM, _RIPPLE_STREAM = 1, 2
 
 
 def photo_palette(colors: np.ndarray) -> np.ndarray:
     """Mute base colours: less saturation, compressed contrast, warm haze."""
     colors = np.asarray(colors, np.float64)
     luma = colors @ np.array([0.299, 0.587, 0.114])
-    muted = luma[..., None] + 0.55 * (colors - luma[..., None])
-    muted = 0.42 + 0.9 * (muted - 0.42)
+    muted = luma[..., None] + 0.6 * (colors - luma[..., None])
+    muted = 0.42 + 0.8 * (muted - 0.42)
     return np.clip(muted + np.array([0.015, 0.01, -0.01]), 0.0, 1.0)
 
 
@@ -64,9 +64,13 @@ def render_photo(scene: Scene, size: Size,
     weight = 0.6 * raster.glow[..., None]
     image += weight * (glow_color - image)
 
-    rng = np.random.default_rng([scene.seed, _NOISE_STREAM])
-    grain = fractal_noise(rng, (height, width), cells=(6, 6), octaves=5)
-    ripple = fractal_noise(rng, (height, width), cells=(12, 2), octaves=3)
+    # Separate streams: each noise field is then independent of the size.
+    grain = fractal_noise(
+        np.random.default_rng([scene.seed, _GRAIN_STREAM]), (height, width),
+        cells=(6, 6), octaves=5)
+    ripple = fractal_noise(
+        np.random.default_rng([scene.seed, _RIPPLE_STREAM]),
+        (height, width), cells=(12, 2), octaves=3)
     texture = np.where(labels == WATER, ripple, grain)
     image *= 1.0 + (_TEXTURE[labels] * texture)[..., None]
 

@@ -123,7 +123,10 @@ def _check_seed(seed: object) -> int:
 
 
 def _color(rng: np.random.Generator, base: RGB, light: RGB = (1, 1, 1),
-           jitter: float = 0.06) -> RGB:
+           jitter: float = 0.02) -> RGB:
+    # Small jitter: colours vary between scenes, but a region's colour stays
+    # recognisable from its kind and the time of day, which is what a
+    # translation network can learn to map.
     noisy = np.asarray(base) * np.asarray(light)
     noisy = noisy + rng.uniform(-jitter, jitter, 3)
     return tuple(float(c) for c in np.clip(noisy, 0.0, 1.0))
@@ -199,8 +202,8 @@ def make_scene(seed: int) -> Scene:
     time = str(rng.choice(TIMES_OF_DAY, p=_TIME_WEIGHTS))
     top, bottom, glow, body = _SKY[time]
     light = _LIGHT[time]
-    sky_top = _color(rng, top, jitter=0.05)
-    sky_bottom = _color(rng, bottom, jitter=0.05)
+    sky_top = _color(rng, top)
+    sky_bottom = _color(rng, bottom)
 
     horizon = float(rng.uniform(0.55, 0.72))
     tilt = float(rng.uniform(-0.05, 0.05))
@@ -256,9 +259,9 @@ def make_scene(seed: int) -> Scene:
         ground_color=_color(rng, _GRASS, light),
         trees=_trees(rng, ground_line, water),
         foliage_color=_color(rng, _FOLIAGE, light),
-        trunk_color=_color(rng, _TRUNK, light, jitter=0.04),
+        trunk_color=_color(rng, _TRUNK, light),
         clouds=clouds,
-        cloud_color=_color(rng, _CLOUD[time], jitter=0.03),
+        cloud_color=_color(rng, _CLOUD[time], jitter=0.01),
         water=water,
         water_color=water_color,
     )
