@@ -26,17 +26,14 @@ from tqdm import tqdm
 # Allow running from a checkout without installing the package.
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mm_cyclegan.datasets.procedural.dataset import (  # noqa: E402
+from mm_cyclegan.datasets.procedural import (  # noqa: E402
     check_disjoint_ranges,
-)
-from mm_cyclegan.datasets.procedural.raster import rasterize  # noqa: E402
-from mm_cyclegan.datasets.procedural.render_anime import (  # noqa: E402
+    make_scene,
+    rasterize,
     render_anime,
-)
-from mm_cyclegan.datasets.procedural.render_photo import (  # noqa: E402
     render_photo,
+    render_size,
 )
-from mm_cyclegan.datasets.procedural.scene import make_scene  # noqa: E402
 
 SPLITS = ('trainA', 'trainB', 'testA', 'testB')
 
@@ -129,8 +126,8 @@ def main(argv=None) -> int:
             bar.set_postfix_str(split)
             for seed in seeds:
                 scene = make_scene(seed)
-                image = renderers[style](scene, size,
-                                         raster=rasterize(scene, size))
+                raster = rasterize(scene, render_size(size))
+                image = renderers[style](scene, size, raster=raster)
                 path = osp.join(args.out, split, f'{seed:08d}.png')
                 # OpenCV writes BGR; the renderers return RGB.
                 if not cv2.imwrite(path, image[..., ::-1]):

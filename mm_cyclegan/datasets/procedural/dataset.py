@@ -11,7 +11,7 @@ import torch
 from mm_cyclegan.registry import DATASETS
 
 from ..seeding import derive_seed
-from .raster import Size, parse_size, rasterize
+from .raster import Size, parse_size, rasterize, render_size
 from .render_anime import render_anime
 from .render_photo import render_photo
 from .scene import make_scene
@@ -154,7 +154,7 @@ class ProceduralLandscapeDataset(torch.utils.data.Dataset):
             self._cache.move_to_end(key)
             return image
         scene = make_scene(scene_seed)
-        raster = rasterize(scene, self.size)
+        raster = rasterize(scene, render_size(self.size))
         render = render_photo if style == 'photo' else render_anime
         image = render(scene, self.size, raster=raster)
         image.setflags(write=False)

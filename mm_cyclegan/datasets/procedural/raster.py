@@ -10,8 +10,9 @@ predicted from the other (which is what makes the pair learnable).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
+from typing import Optional, Union
 
+import cv2
 import numpy as np
 
 from .scene import Scene
@@ -19,7 +20,8 @@ from .scene import Scene
 __all__ = [
     'CANOPY', 'CLOUD', 'GROUND', 'LABEL_NAMES', 'MOUNTAIN', 'NUM_LABELS',
     'Raster', 'SKY', 'SUN', 'TONE_LEVELS', 'TRUNK', 'WATER', 'base_ramps',
-    'parse_size', 'rasterize', 'soft_steps'
+    'SUPERSAMPLE', 'downsample', 'parse_size', 'raster_for', 'rasterize',
+    'render_size', 'soft_steps'
 ]
 
 # Labels are ordered far to near: a border belongs to the nearer region.
@@ -38,6 +40,12 @@ TONE_LEVELS[SUN] = 1
 STEP_SHARPNESS = 3.0
 
 Size = Union[int, tuple[int, int]]
+
+# Both styles are drawn at this many times the output size and then
+# area-averaged: edges and outlines come out anti-aliased, as in real
+# frames scaled down, instead of snapping to whole pixels. Hard one-pixel
+# steps are what a convolutional generator reproduces worst.
+SUPERSAMPLE = 2
 
 
 @dataclass
@@ -76,14 +84,47 @@ def soft_steps(field: np.ndarray, levels: np.ndarray | int,
     alone, without measuring absolute brightness.
     """
     levels = np.asarray(levels)
-    u = field * levels - 0.5
+    field = np.asarray(field, np.float32)
+    scale = levels.astype(np.float32)
+    u = field * scale - np.float32(0.5)
     k = np.floor(u)
     frac = u - k
-    half = np.tanh(sharpness / 2)
-    step = 0.5 + 0.5 * np.tanh(sharpness * (frac - 0.5)) / half
-    out = (k + 0.5 + step) / np.maximum(levels, 1)
+    gain = np.float32(0.5 / np.tanh(sharpness / 2))
+    step = np.tanh(np.float32(sharpness) * (frac - np.float32(0.5)))
+    out = (k + np.float32(1.0) + gain * step) / np.maximum(scale, 1)
     out = np.where(levels <= 1, field, out)
     return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+def render_size(size: Size) -> tuple[int, int]:
+    """``(height, width)`` at which the renderers draw an image of ``size``.
+    """
+    height, width = parse_size(size)
+    return height * SUPERSAMPLE, width * SUPERSAMPLE
+
+
+def raster_for(scene: Scene, size: Size,
+               raster: Optional[Raster] = None) -> Raster:
+    """The raster to draw ``scene`` at output ``size`` from.
+
+    Rasterises at :func:`render_size` unless ``raster`` is given, which must
+    then have that size (pass it to render both styles from one raster).
+    """
+    expected = render_size(size)
+    if raster is None:
+        return rasterize(scene, expected)
+    if raster.labels.shape != expected:
+        raise ValueError(
+            f'raster has size {raster.labels.shape}, but output size '
+            f'{size!r} is drawn at {expected}: use '
+            f'rasterize(scene, render_size({size!r}))')
+    return raster
+
+
+def downsample(image: np.ndarray, size: Size) -> np.ndarray:
+    """Area-average a float ``(H, W, 3)`` drawing to the output ``size``."""
+    height, width = parse_size(size)
+    return cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
 
 
 def _ellipse(xx: np.ndarray, yy: np.ndarray, cx: float, cy: float, rx: float,
@@ -105,26 +146,27 @@ def _draw_mountains(scene: Scene, labels: np.ndarray, shade: np.ndarray,
                     xs: np.ndarray, ys: np.ndarray) -> None:
     height, width = labels.shape
     light = scene.light_x
-    step = 1.0 / width
+    ground = scene.ground_y(xs)
     # Smooth the slope over ~3 % of the width so faces shade smoothly.
-    kernel = np.ones(max(1, width // 32), np.float64)
-    kernel /= kernel.sum()
+    kernel = np.full(max(1, width // 32), 1.0 / max(1, width // 32))
+    pad = len(kernel)
     for k, ridge in enumerate(scene.ridges):
         px, py = np.asarray(ridge).T
         top = np.interp(xs, px, py)
-        slope = np.gradient(top, step)
-        pad = len(kernel)
+        slope = np.gradient(top, 1.0 / width)
         slope = np.convolve(np.pad(slope, pad, mode='edge'), kernel,
                             'same')[pad:-pad]
-        ground = scene.ground_y(xs)
-        inside = ys[:, None] >= top[None, :]
-        depth = (ys[:, None] - top[None, :]) / np.maximum(
-            ground - top, 1e-3)[None, :]
+        # Only rows from the highest peak down can hold this mountain.
+        first = max(0, int(np.floor(top.min() * height)))
+        rows = ys[first:, None]
+        inside = rows >= top[None, :]
+        depth = (rows - top[None, :]) / np.maximum(ground - top,
+                                                   1e-3)[None, :]
         # A face whose ridge descends toward the light faces it.
         lit = 0.5 + 0.45 * np.tanh(6.0 * slope * light)
         field = lit[None, :] + 0.08 * (0.5 - np.clip(depth, 0, 1))
-        labels[inside] = MOUNTAIN + k
-        shade[inside] = field[inside]
+        labels[first:][inside] = MOUNTAIN + k
+        shade[first:][inside] = field[inside]
 
 
 def _draw_trees(scene: Scene, labels: np.ndarray, shade: np.ndarray,
@@ -136,7 +178,7 @@ def _draw_trees(scene: Scene, labels: np.ndarray, shade: np.ndarray,
         rows, cols = _box(height, width, tree.x - half,
                           tree.x + half, tree.base_y - tree.height,
                           tree.base_y)
-        xx, yy = np.meshgrid(xs[cols], ys[rows])
+        xx, yy = xs[None, cols], ys[rows, None]
         if tree.kind == 'pine':
             trunk_top = tree.base_y - 0.18 * tree.height
             apex = tree.base_y - tree.height
@@ -150,12 +192,14 @@ def _draw_trees(scene: Scene, labels: np.ndarray, shade: np.ndarray,
         trunk_half = max(0.1 * half, 0.5 / width)
         trunk = ((np.abs(xx - tree.x) <= trunk_half) & (yy >= trunk_top - 0.02)
                  & (yy <= tree.base_y) & ~canopy)
-        rel = np.clip((xx - tree.x) / half, -1, 1)
+        rel = np.broadcast_to(np.clip((xx - tree.x) / half, -1, 1),
+                              canopy.shape)
+        side = np.broadcast_to(np.where(xx >= tree.x, 1.0, -1.0),
+                               trunk.shape)
         region_labels = labels[rows, cols]
         region_shade = shade[rows, cols]
         region_labels[trunk] = TRUNK
-        region_shade[trunk] = 0.5 + 0.3 * light * np.sign(
-            xx[trunk] - tree.x + 1e-9)
+        region_shade[trunk] = 0.5 + 0.3 * light * side[trunk]
         region_labels[canopy] = CANOPY
         region_shade[canopy] = 0.5 + 0.45 * light * rel[canopy]
 
@@ -163,25 +207,31 @@ def _draw_trees(scene: Scene, labels: np.ndarray, shade: np.ndarray,
 def rasterize(scene: Scene, size: Size) -> Raster:
     """Rasterise ``scene`` at ``size`` (an int or ``(height, width)``)."""
     height, width = parse_size(size)
-    xs = (np.arange(width) + 0.5) / width
-    ys = (np.arange(height) + 0.5) / height
+    xs = ((np.arange(width) + 0.5) / width).astype(np.float32)
+    ys = ((np.arange(height) + 0.5) / height).astype(np.float32)
     unit = min(height, width)
     labels = np.full((height, width), SKY, np.uint8)
     # Sky shading runs from 0 at the top to 1 at the horizon.
     horizon = min(scene.ground_line)
-    shade = np.repeat(np.clip(ys / horizon, 0, 1)[:, None], width, 1)
-    shade = shade.astype(np.float32)
+    shade = np.empty((height, width), np.float32)
+    shade[:] = np.clip(ys / horizon, 0, 1)[:, None]
 
-    # The sun (or moon) and its glow; distances in shorter-side units.
+    # The sun (or moon) and its glow; distances in shorter-side units. The
+    # glow is negligible (< 1e-3) beyond 3.8 sigma, so only a box is drawn.
     cx, cy = scene.celestial_xy
-    dx = (xs[None, :] - cx) * width / unit
-    dy = (ys[:, None] - cy) * height / unit
-    dist2 = dx * dx + dy * dy
     radius = scene.celestial_radius
-    glow = np.exp(-dist2 / (2 * (2.2 * radius)**2)).astype(np.float32)
+    sigma = 2.2 * radius
+    reach_x, reach_y = 3.8 * sigma * unit / width, 3.8 * sigma * unit / height
+    rows, cols = _box(height, width, cx - reach_x, cx + reach_x,
+                      cy - reach_y, cy + reach_y)
+    dx = (xs[None, cols] - cx) * (width / unit)
+    dy = (ys[rows, None] - cy) * (height / unit)
+    dist2 = dx * dx + dy * dy
+    glow = np.zeros((height, width), np.float32)
+    glow[rows, cols] = np.exp(-dist2 / (2 * sigma * sigma))
     body = dist2 <= radius * radius
-    labels[body] = SUN
-    shade[body] = 1.0
+    labels[rows, cols][body] = SUN
+    shade[rows, cols][body] = 1.0
 
     for cloud in scene.clouds:
         ell = np.asarray(cloud.ellipses)
@@ -190,32 +240,38 @@ def rasterize(scene: Scene, size: Size) -> Raster:
         y0 = (ell[:, 1] - ell[:, 3]).min()
         y1 = (ell[:, 1] + ell[:, 3]).max()
         rows, cols = _box(height, width, x0, x1, y0, y1)
-        xx, yy = np.meshgrid(xs[cols], ys[rows])
-        mask = np.zeros(xx.shape, bool)
+        xx, yy = xs[None, cols], ys[rows, None]
+        mask = np.zeros((len(ys[rows]), len(xs[cols])), bool)
         for ex, ey, rx, ry in cloud.ellipses:
             mask |= _ellipse(xx, yy, ex, ey, rx, ry)
+        cloud_shade = np.broadcast_to(
+            1.0 - 0.8 * (yy - y0) / max(y1 - y0, 1e-6), mask.shape)
         labels[rows, cols][mask] = CLOUD
-        shade[rows, cols][mask] = 1.0 - 0.8 * (
-            (yy[mask] - y0) / max(y1 - y0, 1e-6))
+        shade[rows, cols][mask] = cloud_shade[mask]
 
     _draw_mountains(scene, labels, shade, xs, ys)
 
     ground = scene.ground_y(xs)
-    below = ys[:, None] >= ground[None, :]
-    depth = (ys[:, None] - ground[None, :]) / (1.0 - ground[None, :])
+    first = max(0, int(np.floor(ground.min() * height)))
+    rows = ys[first:, None]
+    below = rows >= ground[None, :]
+    depth = (rows - ground[None, :]) / (1.0 - ground[None, :])
     # Ground lightens toward the horizon (haze), darkens toward the viewer.
     field = 0.9 - 0.75 * np.clip(depth, 0, 1)
-    labels[below] = GROUND
-    shade[below] = field[below]
+    labels[first:][below] = GROUND
+    shade[first:][below] = field[below]
 
     if scene.water is not None:
         w = scene.water
-        lake = below & _ellipse(xs[None, :], ys[:, None], w.cx, w.cy, w.rx,
-                                w.ry)
-        rel = (ys[:, None] - (w.cy - w.ry)) / (2 * w.ry)
+        rows, cols = _box(height, width, w.cx - w.rx, w.cx + w.rx,
+                          w.cy - w.ry, w.cy + w.ry)
+        yy = ys[rows, None]
+        lake = (labels[rows, cols] == GROUND) & _ellipse(
+            xs[None, cols], yy, w.cx, w.cy, w.rx, w.ry)
+        rel = (yy - (w.cy - w.ry)) / (2 * w.ry)
         field = np.broadcast_to(0.85 - 0.7 * np.clip(rel, 0, 1), lake.shape)
-        labels[lake] = WATER
-        shade[lake] = field[lake]
+        labels[rows, cols][lake] = WATER
+        shade[rows, cols][lake] = field[lake]
 
     _draw_trees(scene, labels, shade, xs, ys)
     glow[labels != SKY] = 0.0

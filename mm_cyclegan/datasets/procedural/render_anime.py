@@ -1,6 +1,8 @@
 """The anime style: saturated flat palette, banded sky, cel shading, ink."""
 from __future__ import annotations
 
+from typing import Optional
+
 import cv2
 import numpy as np
 
@@ -16,7 +18,8 @@ from .raster import (
     Raster,
     Size,
     base_ramps,
-    rasterize,
+    downsample,
+    raster_for,
 )
 from .scene import Scene
 
@@ -32,10 +35,10 @@ _LUMA = np.array([0.299, 0.587, 0.114])
 
 
 def anime_palette(colors: np.ndarray) -> np.ndarray:
-    """Saturate and brighten base colours."""
+    """Saturate and brighten base colours (flat cel palette)."""
     colors = np.asarray(colors, np.float64)
     luma = colors @ _LUMA
-    vivid = luma[..., None] + 1.6 * (colors - luma[..., None])
+    vivid = luma[..., None] + 1.8 * (colors - luma[..., None])
     return np.clip(0.08 + 1.02 * vivid, 0.0, 1.0)
 
 
@@ -43,9 +46,10 @@ def outline_mask(labels: np.ndarray) -> np.ndarray:
     """Pixels on the near side of a border between outlined regions.
 
     A pixel is ink when a label farther away (smaller) lies within the line
-    width along a row or column; the width is 1 px per 64 px of the shorter
-    side. This is a fixed local function of the region map, so a network
-    can learn where lines go from region edges alone.
+    width along a row or column; the width is 1 px per 64 px of the map's
+    shorter side (so one output pixel at 64 px, as the map is drawn at
+    twice the output size). This is a fixed local function of the region
+    map, so a network can learn where lines go from region edges alone.
     """
     width = max(1, int(round(min(labels.shape) / 64)))
     kernel = cv2.getStructuringElement(cv2.MORPH_CROSS,
@@ -55,14 +59,13 @@ def outline_mask(labels: np.ndarray) -> np.ndarray:
 
 
 def render_anime(scene: Scene, size: Size,
-                 raster: Raster | None = None) -> np.ndarray:
+                 raster: Optional[Raster] = None) -> np.ndarray:
     """Render ``scene`` in the anime style: uint8 ``(H, W, 3)`` RGB.
 
-    ``raster`` may pass a precomputed :func:`rasterize` result of the same
-    scene and size.
+    ``size`` is an int or ``(height, width)``. ``raster`` may pass a
+    precomputed ``rasterize(scene, render_size(size))`` of the same scene.
     """
-    if raster is None:
-        raster = rasterize(scene, size)
+    raster = raster_for(scene, size, raster)
     labels, shade = raster.labels, raster.shade
     low, high = base_ramps(scene)
     # Shadows lean toward blue-violet, as in painted backgrounds.
@@ -72,19 +75,24 @@ def render_anime(scene: Scene, size: Size,
     low = anime_palette(low).astype(np.float32)
     high = anime_palette(high).astype(np.float32)
 
+    # Every pixel is one of few flat colours: index a small table by
+    # (label, tone, inside the halo, on a line) instead of blending images.
+    max_levels = int(TONE_LEVELS.max())
+    tones = np.arange(max_levels, dtype=np.float32)
+    steps = np.maximum(TONE_LEVELS - 1, 1).astype(np.float32)
+    t = np.where(TONE_LEVELS[:, None] == 1, 0.5, tones[None, :] /
+                 steps[:, None])[..., None]  # flat labels: the ramp middle
+    table = low[:, None] * (1 - t) + high[:, None] * t  # (L, levels, 3)
+    glow_color = anime_palette(np.asarray(scene.glow_color))
+    table = np.stack([table, 0.5 * table + 0.5 * glow_color], axis=2)
+    table = np.stack([table, (1 - _INK_WEIGHT) * table + _INK_WEIGHT * _INK],
+                     axis=3).astype(np.float32).reshape(-1, 3)
+
     levels = TONE_LEVELS[labels]
-    step = np.maximum(levels - 1, 1)
-    tone = np.minimum(np.floor(shade * levels), levels - 1) / step
-    tone = np.where(levels == 1, 0.5, tone)  # flat: the ramp's middle
-    tone = tone.astype(np.float32)[..., None]
-    image = low[labels] * (1.0 - tone) + high[labels] * tone
-
-    glow_color = anime_palette(np.asarray(scene.glow_color)).astype(
-        np.float32)
-    halo = (raster.glow >= 0.5)[..., None]
-    image = np.where(halo, 0.5 * image + 0.5 * glow_color, image)
-
-    ink = outline_mask(labels)[..., None]
-    image = np.where(ink, (1 - _INK_WEIGHT) * image + _INK_WEIGHT * _INK,
-                     image)
+    tone = np.minimum((shade * levels).astype(np.int64), levels - 1)
+    halo = raster.glow >= 0.5
+    ink = outline_mask(labels)
+    index = ((labels.astype(np.int64) * max_levels + tone) * 2 + halo) * 2
+    image = table[index + ink]
+    image = downsample(image, size)
     return np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8)

@@ -1,6 +1,8 @@
 """The photo style: muted natural palette, smooth shading, texture, blur."""
 from __future__ import annotations
 
+from typing import Optional
+
 import cv2
 import numpy as np
 
@@ -18,7 +20,8 @@ from .raster import (
     Raster,
     Size,
     base_ramps,
-    rasterize,
+    downsample,
+    raster_for,
 )
 from .scene import Scene
 
@@ -37,27 +40,26 @@ def photo_palette(colors: np.ndarray) -> np.ndarray:
     """Mute base colours: less saturation, compressed contrast, warm haze."""
     colors = np.asarray(colors, np.float64)
     luma = colors @ np.array([0.299, 0.587, 0.114])
-    muted = luma[..., None] + 0.6 * (colors - luma[..., None])
-    muted = 0.42 + 0.8 * (muted - 0.42)
+    muted = luma[..., None] + 0.55 * (colors - luma[..., None])
+    muted = 0.42 + 0.7 * (muted - 0.42)
     return np.clip(muted + np.array([0.015, 0.01, -0.01]), 0.0, 1.0)
 
 
 def render_photo(scene: Scene, size: Size,
-                 raster: Raster | None = None) -> np.ndarray:
+                 raster: Optional[Raster] = None) -> np.ndarray:
     """Render ``scene`` as a 'photo': uint8 ``(H, W, 3)`` RGB.
 
-    ``raster`` may pass a precomputed :func:`rasterize` result of the same
-    scene and size.
+    ``size`` is an int or ``(height, width)``. ``raster`` may pass a
+    precomputed ``rasterize(scene, render_size(size))`` of the same scene.
     """
-    if raster is None:
-        raster = rasterize(scene, size)
+    raster = raster_for(scene, size, raster)
     labels, shade = raster.labels, raster.shade
     height, width = labels.shape
     low, high = base_ramps(scene)
     low = photo_palette(low).astype(np.float32)
     high = photo_palette(high).astype(np.float32)
-    s = shade[..., None]
-    image = low[labels] * (1.0 - s) + high[labels] * s
+    image = low[labels]
+    image += (high - low)[labels] * shade[..., None]
 
     glow_color = photo_palette(np.asarray(scene.glow_color)).astype(
         np.float32)
@@ -65,15 +67,21 @@ def render_photo(scene: Scene, size: Size,
     image += weight * (glow_color - image)
 
     # Separate streams: each noise field is then independent of the size.
-    grain = fractal_noise(
+    texture = fractal_noise(
         np.random.default_rng([scene.seed, _GRAIN_STREAM]), (height, width),
         cells=(6, 6), octaves=5)
-    ripple = fractal_noise(
-        np.random.default_rng([scene.seed, _RIPPLE_STREAM]),
-        (height, width), cells=(12, 2), octaves=3)
-    texture = np.where(labels == WATER, ripple, grain)
-    image *= 1.0 + (_TEXTURE[labels] * texture)[..., None]
+    water = labels == WATER
+    if water.any():
+        ripple = fractal_noise(
+            np.random.default_rng([scene.seed, _RIPPLE_STREAM]),
+            (height, width), cells=(12, 2), octaves=3)
+        texture[water] = ripple[water]
+    texture *= _TEXTURE[labels]
+    texture += 1.0
+    image *= texture[..., None]
 
+    # Half a pixel of blur at 64 px output (scaled with the size).
     sigma = 0.5 * min(height, width) / 64
     image = cv2.GaussianBlur(image, (0, 0), sigmaX=sigma, sigmaY=sigma)
+    image = downsample(image, size)
     return np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8)
