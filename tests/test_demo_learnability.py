@@ -2,10 +2,8 @@
 
 A tiny CycleGAN trains briefly on the unpaired procedural landscapes with a
 fixed seed; on the paired test scenes both generators must beat the
-identity baseline (the input scored against the ground truth) in colour
-distance, and anime -> photo also in PSNR. Photo -> anime PSNR/SSIM do not
-beat identity in a run this short (measured: -0.7 dB), so they are not
-asserted here; the demo recipe and benchmarks/quality.py report them.
+identity baseline (the input scored against the ground truth) in PSNR, SSIM
+and colour distance. About 2.5 minutes on 2 CPU cores.
 """
 import pytest
 import torch
@@ -17,10 +15,17 @@ from mm_cyclegan.datasets import UnpairedEpochSampler
 from mm_cyclegan.engine import CycleGANOptimWrapperConstructor, ImagePool
 from mm_cyclegan.registry import DATASETS, METRICS, MODELS
 
-ITERS, SIZE = 400, 32
-# Measured at 600 iterations (seed 0): colour gains 7.1 (a2b) and 15.5
-# (b2a) dE, b2a PSNR gain 3.7 dB. Margins leave room for the shorter run.
-MARGINS = dict(b2a_psnr_db=1.0, color=3.0)
+ITERS, SIZE = 3000, 32
+# Gains over identity measured at 3000 iterations with initial-weight seeds
+# 0, 1, 2 (this test uses 0), worst of the three:
+#   photo -> anime (a2b): PSNR +3.79 dB, SSIM +0.033, colour 21.4 dE
+#   anime -> photo (b2a): PSNR +10.78 dB, SSIM +0.134, colour 29.2 dE
+# At 1500 iterations a2b SSIM is still at identity (-0.017, seed 0), which
+# is why the run is this long. The margins are about half the worst gain.
+MARGINS = dict(
+    a2b=dict(psnr=2.0, ssim=0.015, color=10.0),
+    b2a=dict(psnr=5.0, ssim=0.07, color=15.0),
+)
 
 
 def _train_and_score():
@@ -68,12 +73,15 @@ def scores():
     return _train_and_score()
 
 
-def test_anime_to_photo_beats_identity_in_psnr(scores):
-    gain = scores['b2a_psnr'] - scores['b2a_psnr_identity']
-    assert gain >= MARGINS['b2a_psnr_db'], scores
+def _gain(scores, direction, name):
+    """Improvement over identity (colour distance: lower is better)."""
+    model = scores[f'{direction}_{name}']
+    identity = scores[f'{direction}_{name}_identity']
+    return identity - model if name == 'color' else model - identity
 
 
+@pytest.mark.parametrize('name', ['psnr', 'ssim', 'color'])
 @pytest.mark.parametrize('direction', ['a2b', 'b2a'])
-def test_generator_beats_identity_in_colour(scores, direction):
-    gain = scores[f'{direction}_color_identity'] - scores[f'{direction}_color']
-    assert gain >= MARGINS['color'], scores
+def test_generator_beats_identity(scores, direction, name):
+    gain = _gain(scores, direction, name)
+    assert gain >= MARGINS[direction][name], (direction, name, gain, scores)
