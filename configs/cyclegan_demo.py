@@ -3,7 +3,7 @@
 # anime frames come from disjoint scene seeds); the test split renders the
 # same scenes in both styles, so PSNR/SSIM against ground truth can be
 # reported next to the identity baseline. A small CycleGAN at 64 px, batch 1,
-# sized to finish in about 10 minutes on 2 CPU cores.
+# sized to train in about 5 minutes on 2 CPU cores (10 at most).
 #   make demo   (or: python tools/train.py configs/cyclegan_demo.py)
 _base_ = ['_base_/default_runtime.py']
 

@@ -4,6 +4,11 @@ A tiny CycleGAN trains briefly on the unpaired procedural landscapes with a
 fixed seed; on the paired test scenes both generators must beat the
 identity baseline (the input scored against the ground truth) in PSNR, SSIM
 and colour distance. About 2.5 minutes on 2 CPU cores.
+
+After changing the procedural styles, re-measure the margins below: run
+``_train_and_score(seed)`` for seeds 0, 1 and 2 (e.g. from a Python shell
+with ``tests/`` on ``sys.path``) and keep each margin near half of the
+worst gain.
 """
 import pytest
 import torch
@@ -28,9 +33,10 @@ MARGINS = dict(
 )
 
 
-def _train_and_score():
+def _train_and_score(seed: int = 0) -> dict:
+    """Train the tiny model (initial weights from ``seed``); paired scores."""
     init_default_scope('mm_cyclegan')
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     model = MODELS.build(dict(
         type='CycleGAN',
         generator_a2b=dict(type='ResnetGenerator', in_channels=3,
