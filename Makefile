@@ -29,7 +29,7 @@ demo: install
 	$(PY) tools/train.py configs/cyclegan_demo.py
 
 lint: install
-	$(PY) -m ruff check mm_cyclegan tests tools configs benchmarks
+	$(PY) -m ruff check mm_cyclegan tests tools configs benchmarks setup.py
 
 test: lint
 	$(PY) -m pytest

@@ -1,4 +1,4 @@
-"""Install mm_cyclegan: ``pip install -e .`` (see README for the full stack)."""
+"""Install mm_cyclegan: ``pip install -e .`` (README: the full stack)."""
 import os.path as osp
 
 from setuptools import find_packages, setup

@@ -31,13 +31,14 @@ def run_tool(args, timeout=600, check=True, env=None):
     return result
 
 
-def train(work_dir, *options, config=TINY_CONFIG, check=True, extra=()):
+def train(work_dir, *options, config=TINY_CONFIG, check=True, extra=(),
+          env=None):
     """Run tools/train.py with ``--cfg-options`` (``options``)."""
     args = ['tools/train.py', config, '--work-dir', str(work_dir),
             '--no-test'] + list(extra)
     if options:
         args += ['--cfg-options'] + list(options)
-    return run_tool(args, check=check)
+    return run_tool(args, check=check, env=env)
 
 
 def weights(path):
