@@ -9,9 +9,9 @@ from tests.helpers import train as _train
 N = 6  # iterations; checkpoints every 2 (tiny config), pools of size 2
 
 # Every run in this module is compared bit for bit with one run made in
-# another process. Once in ~15 CI runs (never reproduced in 84 isolated
-# repeats) a 2-thread run on a loaded machine came out different from the
-# start, so all three comparisons failed together. One intra-op thread
+# another process. Twice (one CI run, one of 7 local runs, both on a loaded
+# machine; never in 84 later repeats) a 2-thread run came out different
+# from the start, so all three comparisons failed together. One intra-op thread
 # removes thread scheduling from the arithmetic; the precondition check
 # below tells such a divergence apart from a resume bug.
 SINGLE_THREAD = {'OMP_NUM_THREADS': '1', 'MKL_NUM_THREADS': '1'}
