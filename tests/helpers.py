@@ -47,9 +47,13 @@ def weights(path):
                       weights_only=False)['state_dict']
 
 
-def assert_same_weights(path_a, path_b):
-    """Bit-for-bit equality of two checkpoints' weights."""
+def assert_same_weights(path_a, path_b, context=''):
+    """Bit-for-bit equality of two checkpoints' weights.
+
+    ``context`` prefixes the failure message (what a difference means).
+    """
     a, b = weights(path_a), weights(path_b)
-    assert a.keys() == b.keys()
+    assert a.keys() == b.keys(), context
     differ = [k for k in a if not torch.equal(a[k], b[k])]
-    assert not differ, f'{len(differ)} tensors differ, e.g. {differ[:3]}'
+    assert not differ, (f'{context}{len(differ)} tensors differ, '
+                        f'e.g. {differ[:3]}')
