@@ -1,24 +1,37 @@
 """The paper's weight initialisation, and a base class that applies it.
 
 Convolution and linear weights are drawn from N(0, gain) (or xavier /
-kaiming / orthogonal), norm weights from N(1, gain), all biases are zero.
-MMagic's ``generation_init_weights`` does the same but crashes when MMEngine
-tracks initialisation (open-mmlab/mmagic#2109), so it is not used here.
+kaiming / orthogonal), batch-norm weights from N(1, gain), all biases are
+zero, other norms get weight 1. This is MMagic's ``generation_init_weights``
+(the same draws in the same order: with the same seed both give the same
+weights), which is not used itself because it crashes when MMEngine tracks
+initialisation (open-mmlab/mmagic#2109).
 """
 from __future__ import annotations
 
 import copy
-from numbers import Real
+import warnings
 from typing import Optional
 
 import torch.nn as nn
 from mmengine.model import BaseModule
 from mmengine.model.weight_init import initialize, update_init_info
 
+from mm_cyclegan.utils.validation import (
+    NotImplementedValueError,
+    check_choice,
+    check_number,
+)
+
 INIT_TYPES = ('normal', 'xavier', 'kaiming', 'orthogonal')
 DEFAULT_INIT_CFG = dict(type='normal', gain=0.02)
 
-_NORM_TYPES = (nn.modules.batchnorm._NormBase, nn.GroupNorm, nn.LayerNorm)
+# Norms whose weight is drawn from N(1, gain): MMagic's and the reference's
+# choice (they match class names containing 'BatchNorm2d'). Other norms are
+# reset to weight 1 and bias 0 (their construction values).
+_DRAWN_NORM_TYPES = (nn.BatchNorm2d, )
+_OTHER_NORM_TYPES = (nn.modules.batchnorm._NormBase, nn.GroupNorm,
+                     nn.LayerNorm)
 
 
 def check_init_cfg(init_cfg: Optional[dict]) -> dict:
@@ -41,17 +54,17 @@ def check_init_cfg(init_cfg: Optional[dict]) -> dict:
                 f"init_cfg {init_cfg!r} of type 'Pretrained' needs a "
                 "'checkpoint' path")
         return cfg
-    if init_type not in INIT_TYPES:
-        raise ValueError(f'unknown init type {init_type!r} in init_cfg; '
-                         f"expected one of {INIT_TYPES} or 'Pretrained'")
-    gain = cfg.get('gain', DEFAULT_INIT_CFG['gain'])
-    if isinstance(gain, bool) or not isinstance(gain, Real) or gain < 0:
-        raise ValueError(
-            f'init gain must be a non-negative number, got {gain!r}')
+    check_choice("init type in init_cfg (or 'Pretrained')", init_type,
+                 INIT_TYPES, error=NotImplementedValueError)
+    gain = check_number('init gain', cfg.get('gain',
+                                             DEFAULT_INIT_CFG['gain']),
+                        minimum=0)
     unknown = set(cfg) - {'type', 'gain'}
     if unknown:
-        raise ValueError(f'unknown keys {sorted(unknown)} in init_cfg '
-                         f"{init_cfg!r}; expected 'type' and 'gain'")
+        # MMagic reads only 'type' and 'gain'; configs written for it may
+        # carry other keys (such as 'bias') and must keep building.
+        warnings.warn(f'init_cfg keys {sorted(unknown)} of {init_cfg!r} '
+                      "are ignored (only 'type' and 'gain' are used)")
     return dict(type=init_type, gain=float(gain))
 
 
@@ -62,11 +75,11 @@ def init_weights_(module: nn.Module,
 
     ``gain`` is the standard deviation for ``normal``, the gain for
     ``xavier`` and ``orthogonal``; ``kaiming`` (fan-in, ReLU) ignores it,
-    as the reference implementation does. Norm weights always get N(1, gain).
+    as the reference implementation does. Batch-norm weights get N(1, gain),
+    other norms weight 1 (as MMagic).
     """
-    if init_type not in INIT_TYPES:
-        raise ValueError(f'unknown init_type {init_type!r}; expected one '
-                         f'of {INIT_TYPES}')
+    check_choice('init_type', init_type, INIT_TYPES,
+                 error=NotImplementedValueError)
     for m in module.modules():
         if isinstance(m, (nn.modules.conv._ConvNd, nn.Linear)):
             if init_type == 'normal':
@@ -79,9 +92,12 @@ def init_weights_(module: nn.Module,
                 nn.init.orthogonal_(m.weight, gain=gain)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
-        elif isinstance(m, _NORM_TYPES):
+        elif isinstance(m, _DRAWN_NORM_TYPES + _OTHER_NORM_TYPES):
             if getattr(m, 'weight', None) is not None:
-                nn.init.normal_(m.weight, 1.0, gain)
+                if isinstance(m, _DRAWN_NORM_TYPES):
+                    nn.init.normal_(m.weight, 1.0, gain)
+                else:
+                    nn.init.ones_(m.weight)
             if getattr(m, 'bias', None) is not None:
                 nn.init.zeros_(m.bias)
 

@@ -42,6 +42,9 @@ GAN_CASES = [
     ('wgan', True, True, -_mean(PRED)),
     ('wgan', False, True, _mean(PRED)),
     ('wgan', True, False, -_mean(PRED)),
+    ('l1', True, True, _mean([abs(p - 1) for p in PRED])),
+    ('l1', False, True, _mean([abs(p) for p in PRED])),
+    ('l1', True, False, _mean([abs(p - 1) for p in PRED])),
 ]
 
 
@@ -72,7 +75,43 @@ def test_gan_loss_uses_the_label_values():
         _mean([(p - 0.1)**2 for p in PRED]))
 
 
-@pytest.mark.parametrize('gan_type', ['lsgan', 'vanilla', 'hinge', 'wgan'])
+def test_gan_loss_label_values_may_be_tensors():
+    pred = torch.tensor(PRED)
+    loss = GANLoss('vanilla', real_label_val=torch.tensor(0.9),
+                   fake_label_val=torch.tensor([0.1]))
+    numbers = GANLoss('vanilla', real_label_val=0.9, fake_label_val=0.1)
+    for real in (True, False):
+        torch.testing.assert_close(loss(input=pred, target_is_real=real),
+                                   numbers(pred, real))
+
+
+def test_smgan_hand_values():
+    # The generator's term is the LSGAN error of the output resized to the
+    # mask (bilinear, corners aligned): 2 x 2 -> 3 x 3 adds the midpoints.
+    pred = torch.tensor([[0.0, 2.0], [4.0, 6.0]]).view(1, 1, 2, 2)
+    resized = [0, 1, 2, 2, 3, 4, 4, 5, 6]
+    mask = torch.zeros(1, 1, 3, 3)
+    mask[..., 1:, 1:] = 1
+    loss = GANLoss('smgan', loss_weight=2.0)
+    assert loss(pred, True, mask=mask).item() == pytest.approx(
+        2.0 * _mean([(v - 1)**2 for v in resized]))
+    assert loss(pred, True, is_disc=True, mask=mask).item() == pytest.approx(
+        _mean([(v - 1)**2 for v in resized]))
+    # Fakes are pushed towards the blurred mask; a constant mask stays
+    # constant wherever the 71 x 71 kernel lies inside the image.
+    ones = torch.ones(1, 1, 72, 72)
+    zeros = torch.zeros(1, 1, 72, 72)
+    fake = loss(zeros, False, is_disc=True, mask=ones)
+    assert 0 < fake.item() < 1
+    target = loss._blur(ones)
+    assert target[0, 0, 35, 35].item() == pytest.approx(1.0, rel=1e-5)
+    assert target[0, 0, 0, 0].item() < 0.5  # zero padding outside
+    with pytest.raises(ValueError, match=r'shape \(2, 2\)'):
+        loss(pred, True, mask=torch.ones(2, 2))
+
+
+@pytest.mark.parametrize('gan_type',
+                         ['lsgan', 'vanilla', 'hinge', 'wgan', 'l1'])
 def test_loss_weight_scales_the_generator_loss_only(gan_type):
     pred = torch.tensor(PRED)
     plain, weighted = GANLoss(gan_type), GANLoss(gan_type, loss_weight=3.0)
@@ -85,6 +124,8 @@ def test_loss_weight_scales_the_generator_loss_only(gan_type):
 
 @pytest.mark.parametrize('kwargs,error,match', [
     (dict(gan_type='wgan-gp'), ValueError, "'wgan-gp'"),
+    (dict(gan_type='lsgan', fake_label_val=torch.tensor(1)), TypeError,
+     'tensor'),
     (dict(gan_type='lsgan', loss_weight='1'), TypeError, "'1'"),
     (dict(gan_type='lsgan', real_label_val=None), TypeError, 'None'),
 ])
@@ -116,7 +157,8 @@ def test_gradient_penalty_of_a_linear_critic():
 
 def _small_critic():
     torch.manual_seed(0)
-    critic = PatchDiscriminator(3, base_channels=4, num_conv=2)
+    critic = PatchDiscriminator(3, base_channels=4, num_conv=2,
+                                norm_cfg=dict(type='IN'))
     critic.init_weights()
     return critic
 

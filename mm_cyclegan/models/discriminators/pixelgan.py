@@ -9,13 +9,13 @@ from torch import Tensor
 from mm_cyclegan.models.generators._layers import (
     INSTANCE_NORM,
     NormCfg,
-    check_int,
+    conv_bias,
     conv_module,
-    norm_has_shift,
     resolve_norm_cfg,
 )
 from mm_cyclegan.models.init_weights import PaperInitModule
 from mm_cyclegan.registry import MODELS
+from mm_cyclegan.utils.validation import check_int
 
 
 @MODELS.register_module()
@@ -25,8 +25,9 @@ class PixelDiscriminator(PaperInitModule):
     Args:
         in_channels: Channels of the images to judge.
         base_channels: Channels of the first conv (the second has twice).
-        norm_cfg: ``dict(type='IN')`` (default), ``dict(type='BN')`` or
-            ``None``; applied after the second conv.
+        norm_cfg: Any norm of MMCV's ``build_norm_layer`` (default
+            ``dict(type='IN')``) or ``None``; applied after the second conv,
+            which has a bias only with ``type='IN'`` or no norm.
         init_cfg: As for the generators; ``None`` means N(0, 0.02).
 
     ``forward`` maps ``(N, in_channels, H, W)`` to logits ``(N, 1, H, W)``.
@@ -48,7 +49,7 @@ class PixelDiscriminator(PaperInitModule):
                 act_cfg=leaky),
             conv_module(
                 base_channels, base_channels * 2, 1,
-                bias=not norm_has_shift(norm_cfg), norm_cfg=norm_cfg,
+                bias=conv_bias(norm_cfg), norm_cfg=norm_cfg,
                 act_cfg=leaky),
             nn.Conv2d(base_channels * 2, 1, 1))
 

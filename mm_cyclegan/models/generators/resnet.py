@@ -1,8 +1,10 @@
 """The ResNet generator of the CycleGAN paper (Johnson et al.'s network).
 
 c7s1-64, d128, d256, ``num_blocks`` x R256, u128, u64, c7s1-3 with tanh.
-Module names and order match MMagic's ``ResnetGenerator``, so MMagic's
-checkpoints load into the default (``upsample_mode='deconv'``) variant.
+A drop-in for MMagic's ``ResnetGenerator``: the same arguments, defaults,
+module names and outputs, so MMagic's checkpoints load strictly into the
+default (``upsample_mode='deconv'``) variant. Our extras: ``upsample_mode``,
+``with_cp`` and ``norm_cfg=None``.
 """
 from __future__ import annotations
 
@@ -16,15 +18,19 @@ from torch.utils.checkpoint import checkpoint
 from mm_cyclegan.models.generators._layers import (
     INSTANCE_NORM,
     NormCfg,
-    check_bool,
-    check_int,
     check_padding_mode,
+    conv_bias,
     conv_module,
-    norm_has_shift,
     resolve_norm_cfg,
 )
 from mm_cyclegan.models.init_weights import PaperInitModule
 from mm_cyclegan.registry import MODELS
+from mm_cyclegan.utils.validation import (
+    AssertionValueError,
+    check_bool,
+    check_choice,
+    check_int,
+)
 
 UPSAMPLE_MODES = ('deconv', 'resize_conv')
 
@@ -44,7 +50,7 @@ class ResidualBlock(nn.Module):
                  norm_cfg: Optional[dict], use_dropout: bool,
                  with_cp: bool) -> None:
         super().__init__()
-        bias = not norm_has_shift(norm_cfg)
+        bias = conv_bias(norm_cfg)
         layers = [
             conv_module(
                 channels, channels, 3, padding=1, bias=bias,
@@ -96,15 +102,18 @@ class ResnetGenerator(PaperInitModule):
         in_channels: Channels of the input images.
         out_channels: Channels of the output images (may differ).
         base_channels: Channels of the first conv; the blocks use 4x this.
-        norm_cfg: ``dict(type='IN')`` (instance norm, no affine; the paper),
-            ``dict(type='BN')`` or ``None`` / ``dict(type='none')``.
+        norm_cfg: Any norm of MMCV's ``build_norm_layer``: ``dict(
+            type='IN')`` (instance norm, no affine; the paper), ``dict(
+            type='BN')``, ``dict(type='GN', num_groups=...)``, ...; or
+            ``None`` / ``dict(type='none')``. Convs before a norm have a bias
+            only for ``type='IN'`` (MMagic's rule).
         use_dropout: Dropout 0.5 inside every residual block.
         num_blocks: Residual blocks: 9 for 256 px, 6 for 128 px, any >= 0.
         padding_mode: Padding of the 7x7 and residual convs: 'reflect'
             (paper), 'replicate' or 'zeros'.
         init_cfg: ``dict(type='normal'|'xavier'|'kaiming'|'orthogonal',
             gain=0.02)`` or ``dict(type='Pretrained', checkpoint=...)``;
-            ``None`` means N(0, 0.02), the paper's.
+            ``None`` means N(0, 0.02), the paper's (MMagic's default).
         upsample_mode: 'deconv' (transposed conv, paper) or 'resize_conv'
             (nearest resize then conv; no checkerboard artefacts).
         with_cp: Gradient checkpointing of the residual blocks: less memory
@@ -129,16 +138,15 @@ class ResnetGenerator(PaperInitModule):
         in_channels = check_int('in_channels', in_channels, 1)
         out_channels = check_int('out_channels', out_channels, 1)
         base_channels = check_int('base_channels', base_channels, 1)
-        num_blocks = check_int('num_blocks', num_blocks, 0)
+        num_blocks = check_int('num_blocks', num_blocks, 0,
+                               error=AssertionValueError)
         norm_cfg = resolve_norm_cfg(norm_cfg)
         padding_mode = check_padding_mode(padding_mode)
         use_dropout = check_bool('use_dropout', use_dropout)
         self.with_cp = check_bool('with_cp', with_cp)
-        if upsample_mode not in UPSAMPLE_MODES:
-            raise ValueError(f'unknown upsample_mode {upsample_mode!r}; '
-                             f'expected one of {UPSAMPLE_MODES}')
-        self.upsample_mode = upsample_mode
-        bias = not norm_has_shift(norm_cfg)
+        self.upsample_mode = check_choice('upsample_mode', upsample_mode,
+                                          UPSAMPLE_MODES)
+        bias = conv_bias(norm_cfg)
 
         layers = [
             conv_module(

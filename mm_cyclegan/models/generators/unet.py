@@ -6,6 +6,12 @@ the decoder input of the same level (skip connections). Channels grow
 ``base, 2 base, 4 base, 8 base, 8 base, ...``; the innermost level has no
 norm, and dropout sits in the decoder levels between the fifth and the
 innermost (the three of ``unet_256``).
+
+A drop-in for MMagic's ``UnetGenerator``: the levels are nested blocks with
+MMagic's module names (``model.model.1.model.0.conv.weight`` ...), so
+MMagic's pix2pix checkpoints load strictly and give the same outputs. Our
+extras: ``norm_cfg=None`` and ``num_down`` below 5 (MMagic always builds at
+least five levels, whatever ``num_down`` says).
 """
 from __future__ import annotations
 
@@ -18,20 +24,72 @@ from torch import Tensor
 from mm_cyclegan.models.generators._layers import (
     BATCH_NORM,
     NormCfg,
-    check_bool,
-    check_int,
+    conv_bias,
     conv_module,
-    norm_has_shift,
     resolve_norm_cfg,
 )
 from mm_cyclegan.models.init_weights import PaperInitModule
 from mm_cyclegan.registry import MODELS
+from mm_cyclegan.utils.validation import check_bool, check_int
 
 # Channel multiplier stops growing at 8 x base_channels.
 _MAX_MULTIPLE = 8
 # Decoder levels from this one (0 = outermost) to just above the innermost
 # get dropout, as in the reference and MMagic.
 _FIRST_DROPOUT_LEVEL = 4
+
+
+class UnetLevel(nn.Module):
+    """One level of the U-Net: down conv, the inner levels, up conv.
+
+    ``model`` is ``Sequential(down, inner, up[, tanh or dropout])`` (no
+    ``inner`` at the innermost level), MMagic's layout. Every level but the
+    outermost returns its input concatenated with its output (the skip).
+    Activations come first in each conv (LeakyReLU down, ReLU up).
+
+    Args:
+        outer_channels: Channels this level returns (before the skip).
+        inner_channels: Channels of the down conv's output.
+        in_channels: Channels of this level's input.
+        inner: The next level inwards; ``None`` for the innermost.
+        is_outermost: No activation and norm down, no norm and tanh up.
+        norm_cfg: Resolved norm config (or ``None``).
+        use_dropout: Dropout 0.5 after the up conv (middle levels only).
+    """
+
+    def __init__(self, outer_channels: int, inner_channels: int,
+                 in_channels: int, inner: Optional[nn.Module],
+                 is_outermost: bool, norm_cfg: Optional[dict],
+                 use_dropout: bool) -> None:
+        super().__init__()
+        self.is_outermost = is_outermost
+        is_innermost = inner is None
+        bias = conv_bias(norm_cfg)
+        down = conv_module(
+            in_channels, inner_channels, 4, stride=2, padding=1, bias=bias,
+            norm_cfg=None if is_outermost or is_innermost else norm_cfg,
+            act_cfg=None if is_outermost else dict(
+                type='LeakyReLU', negative_slope=0.2),
+            inplace=False, order=('act', 'conv', 'norm'))
+        up = conv_module(
+            inner_channels * (1 if is_innermost else 2), outer_channels, 4,
+            stride=2, padding=1, bias=True if is_outermost else bias,
+            conv_cfg=dict(type=nn.ConvTranspose2d),
+            norm_cfg=None if is_outermost else norm_cfg,
+            act_cfg=dict(type='ReLU'), inplace=False,
+            order=('act', 'conv', 'norm'))
+        layers = [down] + ([] if is_innermost else [inner]) + [up]
+        if is_outermost:
+            layers.append(nn.Tanh())
+        elif use_dropout:
+            layers.append(nn.Dropout(0.5))
+        self.model = nn.Sequential(*layers)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Outermost: the image; other levels: ``cat([x, level(x)])``."""
+        if self.is_outermost:
+            return self.model(x)
+        return torch.cat([x, self.model(x)], dim=1)
 
 
 @MODELS.register_module()
@@ -44,8 +102,10 @@ class UnetGenerator(PaperInitModule):
         num_down: Stride-2 downsamplings: 8 for 256 px, 7 for 128 px; the
             input's H and W must be divisible by ``2 ** num_down``.
         base_channels: Channels of the outermost conv.
-        norm_cfg: ``dict(type='BN')`` (default, as pix2pix), ``dict(
-            type='IN')`` or ``None`` / ``dict(type='none')``.
+        norm_cfg: Any norm of MMCV's ``build_norm_layer``: ``dict(
+            type='BN')`` (default, as pix2pix), ``dict(type='IN')``, ...; or
+            ``None`` / ``dict(type='none')``. Convs have a bias only with
+            ``type='IN'`` or no norm (MMagic's rule).
         use_dropout: Dropout 0.5 in the inner decoder levels.
         init_cfg: As for :class:`ResnetGenerator`; ``None`` means N(0, 0.02).
 
@@ -68,46 +128,25 @@ class UnetGenerator(PaperInitModule):
         base_channels = check_int('base_channels', base_channels, 1)
         norm_cfg = resolve_norm_cfg(norm_cfg)
         use_dropout = check_bool('use_dropout', use_dropout)
-        bias = not norm_has_shift(norm_cfg)
-        innermost = self.num_down - 1
+        # channels[i]: output channels of the down conv of level i.
         channels = [
             base_channels * min(2**i, _MAX_MULTIPLE)
             for i in range(self.num_down)
         ]
-        leaky = dict(type='LeakyReLU', negative_slope=0.2)
-        relu = dict(type='ReLU')
-
-        # encoder[i] maps level i-1 features (the image for i = 0) to level
-        # i; activations come first so each level's output is its skip.
-        self.encoder = nn.ModuleList()
-        for i in range(self.num_down):
-            is_outer = i == 0
-            self.encoder.append(
-                conv_module(
-                    in_channels if is_outer else channels[i - 1],
-                    channels[i], 4, stride=2, padding=1, bias=bias,
-                    norm_cfg=None if i in (0, innermost) else norm_cfg,
-                    act_cfg=None if is_outer else leaky,
-                    inplace=False, order=('act', 'conv', 'norm')))
-
-        # decoder[i] maps level i (concatenated with its skip, except at the
-        # innermost level) back to the resolution of level i-1.
-        self.decoder = nn.ModuleList()
-        for i in range(self.num_down):
-            is_outer = i == 0
-            up = conv_module(
-                channels[i] * (1 if i == innermost else 2),
-                out_channels if is_outer else channels[i - 1],
-                4, stride=2, padding=1, bias=True if is_outer else bias,
-                conv_cfg=dict(type=nn.ConvTranspose2d),
-                norm_cfg=None if is_outer else norm_cfg, act_cfg=relu,
-                inplace=False, order=('act', 'conv', 'norm'))
-            if is_outer:
-                self.decoder.append(nn.Sequential(up, nn.Tanh()))
-            elif use_dropout and _FIRST_DROPOUT_LEVEL <= i < innermost:
-                self.decoder.append(nn.Sequential(up, nn.Dropout(0.5)))
-            else:
-                self.decoder.append(nn.Sequential(up))
+        # Built from the innermost level outwards, each wrapping the last.
+        level: Optional[nn.Module] = None
+        for i in range(self.num_down - 1, -1, -1):
+            outer = out_channels if i == 0 else channels[i - 1]
+            level = UnetLevel(
+                outer_channels=outer,
+                inner_channels=channels[i],
+                in_channels=in_channels if i == 0 else outer,
+                inner=level,
+                is_outermost=i == 0,
+                norm_cfg=norm_cfg,
+                use_dropout=(use_dropout and _FIRST_DROPOUT_LEVEL <= i <
+                             self.num_down - 1))
+        self.model = level
 
     def forward(self, x: Tensor) -> Tensor:
         """Translate a batch ``(N, C_in, H, W)`` to ``(N, C_out, H, W)``."""
@@ -117,11 +156,4 @@ class UnetGenerator(PaperInitModule):
                 f'UnetGenerator with num_down={self.num_down} expects an '
                 f'(N, C, H, W) batch with H and W divisible by {factor}, '
                 f'got shape {tuple(x.shape)}')
-        skips = []
-        for down in self.encoder:
-            x = down(x)
-            skips.append(x)
-        x = self.decoder[-1](skips.pop())
-        for level in range(self.num_down - 2, -1, -1):
-            x = self.decoder[level](torch.cat([skips.pop(), x], dim=1))
-        return x
+        return self.model(x)

@@ -1,7 +1,6 @@
 """The WGAN-GP gradient penalty (Gulrajani et al., 2017)."""
 from __future__ import annotations
 
-from numbers import Real
 from typing import Optional
 
 import torch
@@ -9,6 +8,7 @@ import torch.nn as nn
 from torch import Tensor
 
 from mm_cyclegan.registry import MODELS
+from mm_cyclegan.utils.validation import check_number
 
 # Keeps the norm's derivative finite where the gradient is exactly zero.
 _EPS = 1e-12
@@ -30,14 +30,8 @@ class GradientPenalty(nn.Module):
     def __init__(self, loss_weight: float = 10.0,
                  target_norm: float = 1.0) -> None:
         super().__init__()
-        for name, value in (('loss_weight', loss_weight),
-                            ('target_norm', target_norm)):
-            if isinstance(value, bool) or not isinstance(value, Real):
-                raise TypeError(f'{name} must be a number, got {value!r}')
-            if value < 0:
-                raise ValueError(f'{name} must be >= 0, got {value}')
-        self.loss_weight = float(loss_weight)
-        self.target_norm = float(target_norm)
+        self.loss_weight = check_number('loss_weight', loss_weight, 0)
+        self.target_norm = check_number('target_norm', target_norm, 0)
 
     def extra_repr(self) -> str:
         """Show the hyperparameters when the module is printed."""

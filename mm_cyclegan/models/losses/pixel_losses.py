@@ -1,13 +1,12 @@
 """Pixel-wise reconstruction losses: cycle consistency and identity."""
 from __future__ import annotations
 
-from numbers import Real
-
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
 from mm_cyclegan.registry import MODELS
+from mm_cyclegan.utils.validation import check_choice, check_number
 
 MODES = ('l1', 'l2')
 
@@ -22,16 +21,8 @@ class PixelDistanceLoss(nn.Module):
 
     def __init__(self, loss_weight: float = 1.0, mode: str = 'l1') -> None:
         super().__init__()
-        if isinstance(loss_weight, bool) or not isinstance(loss_weight, Real):
-            raise TypeError(
-                f'loss_weight must be a number, got {loss_weight!r}')
-        if loss_weight < 0:
-            raise ValueError(f'loss_weight must be >= 0, got {loss_weight}')
-        if mode not in MODES:
-            raise ValueError(f'unknown mode {mode!r}; expected one of '
-                             f'{MODES}')
-        self.loss_weight = float(loss_weight)
-        self.mode = mode
+        self.loss_weight = check_number('loss_weight', loss_weight, 0)
+        self.mode = check_choice('mode', mode, MODES)
 
     def extra_repr(self) -> str:
         """Show the hyperparameters when the module is printed."""

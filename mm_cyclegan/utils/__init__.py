@@ -1,0 +1,1 @@
+"""Helpers shared by all of mm_cyclegan (no registered components)."""
