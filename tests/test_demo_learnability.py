@@ -43,7 +43,8 @@ def _train_and_score(seed: int = 0) -> dict:
                            out_channels=3, base_channels=8, num_blocks=2,
                            upsample_mode='resize_conv'),
         discriminator_b=dict(type='PatchDiscriminator', in_channels=3,
-                             base_channels=8, num_conv=2)))
+                             base_channels=8, num_conv=2,
+                             norm_cfg=dict(type='IN'))))
     model.init_weights()
     model.pool_fake_a = ImagePool(50, seed=1)
     model.pool_fake_b = ImagePool(50, seed=2)

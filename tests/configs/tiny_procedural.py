@@ -4,9 +4,11 @@ _base_ = ['../../configs/_base_/default_runtime.py']
 model = dict(
     type='CycleGAN',
     generator_a2b=dict(type='ResnetGenerator', in_channels=3, out_channels=3,
-                       base_channels=4, num_blocks=1),
+                       base_channels=4, num_blocks=1,
+                       norm_cfg=dict(type='IN')),
     discriminator_b=dict(type='PatchDiscriminator', in_channels=3,
-                         base_channels=4, num_conv=2),
+                         base_channels=4, num_conv=2,
+                         norm_cfg=dict(type='IN')),
     identity_weight=0.5)
 
 train_dataloader = dict(

@@ -11,7 +11,8 @@ MODEL = dict(
     generator_a2b=dict(type='ResnetGenerator', in_channels=3, out_channels=3,
                        base_channels=4, num_blocks=1),
     discriminator_b=dict(type='PatchDiscriminator', in_channels=3,
-                         base_channels=4, num_conv=2))
+                         base_channels=4, num_conv=2,
+                         norm_cfg=dict(type='IN')))
 # The paper's optimiser. The networks run in float64 so that the only
 # difference between "2 ranks x 1 image" and "1 process x 2 images" is the
 # synchronisation under test, not float32 summation order (which Adam would

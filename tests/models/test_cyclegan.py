@@ -18,7 +18,7 @@ def _cfg(channels_a=3, channels_b=3, **kwargs):
                            num_blocks=1),
         discriminator_b=dict(type='PatchDiscriminator',
                              in_channels=channels_b, base_channels=4,
-                             num_conv=2))
+                             num_conv=2, norm_cfg=dict(type='IN')))
     cfg.update(kwargs)
     return cfg
 
