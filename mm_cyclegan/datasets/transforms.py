@@ -24,6 +24,8 @@ from typing import Optional
 import numpy as np
 from PIL import Image
 
+from mm_cyclegan.utils.validation import check_int
+
 __all__ = [
     'PREPROCESS_MODES', 'Padding', 'resize', 'scale_width', 'random_crop',
     'pad_to_multiple', 'random_flip', 'Preprocess'
@@ -119,14 +121,6 @@ def random_flip(image: np.ndarray,
     return image
 
 
-def _positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f'{name} must be an int, got {value!r}')
-    if value <= 0:
-        raise ValueError(f'{name} must be > 0, got {value!r}')
-    return int(value)
-
-
 class Preprocess:
     """One ``--preprocess`` mode plus flips, applied to one image.
 
@@ -149,8 +143,8 @@ class Preprocess:
             raise ValueError(
                 f'preprocess must be one of {PREPROCESS_MODES}, got {mode!r}')
         self.mode = mode
-        self.load_size = _positive_int('load_size', load_size)
-        self.crop_size = _positive_int('crop_size', crop_size)
+        self.load_size = check_int('load_size', load_size, 1)
+        self.crop_size = check_int('crop_size', crop_size, 1)
         if mode in ('resize_and_crop', 'scale_width_and_crop') and \
                 load_size < crop_size:
             raise ValueError(

@@ -9,11 +9,12 @@ shorter side so that they stay round at any aspect ratio.
 """
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
+
+from mm_cyclegan.utils.validation import check_int
 
 __all__ = ['Cloud', 'Scene', 'TIMES_OF_DAY', 'Tree', 'Water', 'make_scene']
 
@@ -112,16 +113,6 @@ class Scene:
         return left + (right - left) * np.asarray(x)
 
 
-def _check_seed(seed: object) -> int:
-    try:
-        value = operator.index(seed)  # type: ignore[arg-type]
-    except TypeError:
-        raise TypeError(f'seed must be an int, got {seed!r}') from None
-    if value < 0:
-        raise ValueError(f'seed must be >= 0, got {value}')
-    return value
-
-
 def _color(rng: np.random.Generator, base: RGB, light: RGB = (1, 1, 1),
            jitter: float = 0.02) -> RGB:
     # Small jitter: colours vary between scenes, but a region's colour stays
@@ -197,7 +188,7 @@ def make_scene(seed: int) -> Scene:
     Uses only ``numpy.random.default_rng(seed)``: the same seed always gives
     the same scene, independent of any global random state.
     """
-    seed = _check_seed(seed)
+    seed = check_int('seed', seed, 0)
     rng = np.random.default_rng(seed)
     time = str(rng.choice(TIMES_OF_DAY, p=_TIME_WEIGHTS))
     top, bottom, glow, body = _SKY[time]
