@@ -68,9 +68,15 @@ def test_forward_shape_and_gradients(cfg, out_size):
 
 
 def test_patchgan_has_the_papers_parameter_count():
+    # The CycleGAN paper's 70 x 70 PatchGAN (instance norm): 2,764,737
+    # parameters, as MMagic's with norm_cfg=dict(type='IN').
     net = PatchDiscriminator(3, base_channels=64, num_conv=3,
                              norm_cfg=dict(type='IN'))
     assert sum(p.numel() for p in net.parameters()) == 2_764_737
+    # The default (batch norm, MMagic's and pix2pix's): the three normed
+    # convs lose their biases (896) and the norms add 2 x 896.
+    assert sum(p.numel() for p in PatchDiscriminator(3).parameters()) \
+        == 2_764_737 + 896
 
 
 def test_patchgan_default_norm_is_batch_norm_as_mmagics():

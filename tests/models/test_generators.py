@@ -73,10 +73,21 @@ def test_forward_shape_range_and_gradients(cfg):
             assert param.grad.abs().sum() > 0, name
 
 
+def _count(net):
+    return sum(p.numel() for p in net.parameters())
+
+
 def test_resnet9_has_the_papers_parameter_count():
+    # The paper's network (instance norm without affine, conv biases kept):
+    # 11,378,179 parameters, as MMagic's ResnetGenerator and the reference.
     net = ResnetGenerator(3, 3, base_channels=64, num_blocks=9,
                           norm_cfg=dict(type='IN'))
-    assert sum(p.numel() for p in net.parameters()) == 11_378_179
+    assert _count(net) == 11_378_179
+    # With affine instance norm the convs keep their biases (MMagic's rule)
+    # and each of the 23 norms adds a scale and a shift per channel.
+    affine = ResnetGenerator(3, 3, norm_cfg=dict(type='IN', affine=True))
+    norm_channels = 64 + 128 + 256 + 2 * 9 * 256 + 128 + 64
+    assert _count(affine) == 11_378_179 + 2 * norm_channels
 
 
 def test_default_norm_is_instance_norm_without_affine_or_stats():
