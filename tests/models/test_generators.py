@@ -279,3 +279,36 @@ def test_pretrained_init_loads_the_checkpoint(tmp_path):
     target.init_weights()
     for key, value in source.state_dict().items():
         torch.testing.assert_close(target.state_dict()[key], value)
+
+
+def _first_layout_name(key, num_down):
+    """``key`` in our first U-Net layout: ``encoder.i`` was the down conv
+    of level i, ``decoder.i.0`` its up conv (flat lists, no nesting)."""
+    level, rest = 0, key[len('model.'):]
+    while True:
+        _, position, rest = rest.split('.', 2)
+        if position == '1' and level < num_down - 1:
+            level += 1  # the next level inwards
+            continue
+        if position == '0':
+            return f'encoder.{level}.{rest}'
+        return f'decoder.{level}.0.{rest}'
+
+
+@pytest.mark.parametrize('num_down,norm_cfg', [(5, dict(type='BN')),
+                                               (3, None)])
+def test_unet_loads_checkpoints_of_the_first_layout(num_down, norm_cfg):
+    kwargs = dict(in_channels=3, out_channels=2, num_down=num_down,
+                  base_channels=4, norm_cfg=norm_cfg, use_dropout=True)
+    torch.manual_seed(0)
+    source = UnetGenerator(**kwargs)
+    for value in source.state_dict().values():
+        if value.is_floating_point():
+            value.add_(torch.rand_like(value))
+    old = {_first_layout_name(k, num_down): v
+           for k, v in source.state_dict().items()}
+    assert any(k.startswith('decoder.') for k in old)
+    target = UnetGenerator(**kwargs)
+    target.load_state_dict(old, strict=True)
+    x = torch.rand(1, 3, 32, 32)
+    torch.testing.assert_close(target.eval()(x), source.eval()(x))

@@ -9,13 +9,15 @@ innermost (the three of ``unet_256``).
 
 A drop-in for MMagic's ``UnetGenerator``: the levels are nested blocks with
 MMagic's module names (``model.model.1.model.0.conv.weight`` ...), so
-MMagic's pix2pix checkpoints load strictly and give the same outputs. Our
-extras: ``norm_cfg=None`` and ``num_down`` below 5 (MMagic always builds at
-least five levels, whatever ``num_down`` says).
+MMagic's pix2pix checkpoints load strictly and give the same outputs (so do
+checkpoints of our first, flat ``encoder``/``decoder`` layout). Our extras:
+``norm_cfg=None`` and ``num_down`` below 5 (MMagic always builds at least
+five levels, whatever ``num_down`` says).
 """
 from __future__ import annotations
 
-from typing import Optional
+import re
+from typing import Any, Optional
 
 import torch
 import torch.nn as nn
@@ -37,6 +39,8 @@ _MAX_MULTIPLE = 8
 # Decoder levels from this one (0 = outermost) to just above the innermost
 # get dropout, as in the reference and MMagic.
 _FIRST_DROPOUT_LEVEL = 4
+# State-dict keys of our first U-Net layout (flat encoder/decoder lists).
+_LEGACY_KEY = re.compile(r'(encoder)\.(\d+)\.(.*)|(decoder)\.(\d+)\.0\.(.*)')
 
 
 class UnetLevel(nn.Module):
@@ -147,6 +151,29 @@ class UnetGenerator(PaperInitModule):
                 use_dropout=(use_dropout and _FIRST_DROPOUT_LEVEL <= i <
                              self.num_down - 1))
         self.model = level
+        self._register_load_state_dict_pre_hook(self._rename_legacy_keys)
+
+    def _level_prefix(self, level: int) -> str:
+        return 'model.' + 'model.1.' * level
+
+    def _rename_legacy_keys(self, state_dict: dict, prefix: str,
+                            *args: Any) -> None:
+        """Load checkpoints of our first layout (``encoder.i``/``decoder.i``).
+
+        Same layers as today, under other names: rename them in place.
+        """
+        for key in [k for k in state_dict if k.startswith(prefix)]:
+            match = _LEGACY_KEY.fullmatch(key[len(prefix):])
+            if match is None:
+                continue
+            part, level, rest = [g for g in match.groups() if g is not None]
+            level = int(level)
+            if part == 'encoder':
+                position = 0
+            else:
+                position = 1 if level == self.num_down - 1 else 2
+            state_dict[f'{prefix}{self._level_prefix(level)}model.'
+                       f'{position}.{rest}'] = state_dict.pop(key)
 
     def forward(self, x: Tensor) -> Tensor:
         """Translate a batch ``(N, C_in, H, W)`` to ``(N, C_out, H, W)``."""
