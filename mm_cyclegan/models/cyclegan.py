@@ -300,7 +300,7 @@ class CycleGAN(BaseModel):
             fake_a = self.generator_b2a(real_b)
         outputs = []
         for i in range(real_a.shape[0]):
-            sample = dict(
+            sample: dict[str, Any] = dict(
                 real_a=self._crop(real_a[i], data, 'pad_a', i),
                 real_b=self._crop(real_b[i], data, 'pad_b', i),
                 fake_b=self._crop(fake_b[i], data, 'pad_a', i),

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import copy
 from numbers import Real
-from typing import Optional
+from typing import Any, Optional
 
 import torch.nn as nn
 from mmengine.model import BaseModule
 from mmengine.model.weight_init import initialize, update_init_info
 
 INIT_TYPES = ('normal', 'xavier', 'kaiming', 'orthogonal')
-DEFAULT_INIT_CFG = dict(type='normal', gain=0.02)
+DEFAULT_INIT_CFG: dict[str, Any] = dict(type='normal', gain=0.02)
 
 _NORM_TYPES = (nn.modules.batchnorm._NormBase, nn.GroupNorm, nn.LayerNorm)
 

@@ -40,7 +40,7 @@ def _label(grid: np.ndarray, column_labels: Sequence[str],
     font = _font(max(12, min(24, tile[0] // 10)))
     probe = ImageDraw.Draw(Image.new('RGB', (1, 1)))
     # Ink box of each text: (left, top, right, bottom) relative to its origin.
-    boxes = {t: probe.textbbox((0, 0), t, font=font)
+    boxes = {t: tuple(int(v) for v in probe.textbbox((0, 0), t, font=font))
              for t in list(column_labels) + list(row_labels)}
     line = max([b[3] - b[1] for b in boxes.values()] + [1])
     pad = 8
