@@ -1,6 +1,6 @@
 # Two commands do all the set-up (see README):
 #   make demo   create/reuse .venv, install, train the built-in demo
-#   make test   create/reuse .venv, install, lint, run the test suite
+#   make test   create/reuse .venv, install, lint (ruff, mypy), run the tests
 SHELL := /bin/bash
 PYTHON_SYS ?= python3
 VENV := .venv
@@ -30,6 +30,7 @@ demo: install
 
 lint: install
 	$(PY) -m ruff check mm_cyclegan tests tools configs benchmarks setup.py
+	$(PY) -m mypy mm_cyclegan
 
 test: lint
 	$(PY) -m pytest

@@ -343,11 +343,10 @@ def run(args: argparse.Namespace) -> dict:
     log(f'same initial function (max |diff| {init_diff:.2e}); MMagic input '
         f'round trip max |diff| {data_diff:.2e}; parameters {params}')
 
-    # Ours, as ImagePoolHook would set it up on rank 0.
-    from mm_cyclegan.engine import ImagePool
-    ours.pool_fake_a = ImagePool(POOL_SIZE, SWAP_PROB, seed=args.seed * 1000)
-    ours.pool_fake_b = ImagePool(POOL_SIZE, SWAP_PROB,
-                                 seed=args.seed * 1000 + 1)
+    # Ours, with the pools ImagePoolHook makes on rank 0.
+    from mm_cyclegan.engine import make_image_pools
+    ours.set_image_pools(make_image_pools(POOL_SIZE, SWAP_PROB,
+                                          seed=args.seed))
     if args.warmup:
         log(f'warming up ({args.warmup} steps each, on copies)')
         warm_up(ours, lambda m: build_our_optim(m, args.lr), ours_batch,

@@ -4,7 +4,9 @@ import os.path as osp
 import subprocess
 import sys
 
+import numpy as np
 import torch
+from PIL import Image
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TINY_CONFIG = osp.join(REPO, 'tests', 'configs', 'tiny_procedural.py')
@@ -15,6 +17,25 @@ def shared_data(name: str) -> str:
     root = os.environ.get('MM_CYCLEGAN_SHARED_DATA',
                           osp.join(osp.dirname(REPO), 'shared', 'data'))
     return osp.join(root, name)
+
+
+def make_image_folder(root, count=3, size=(40, 40),
+                      splits=('train', 'test')):
+    """Write a tiny CycleGAN layout of random PNGs (``<split>A``/``B``).
+
+    Tests that need images use this instead of real photos, so they run
+    from a clean clone. Returns ``root`` as a str.
+    """
+    rng = np.random.default_rng(0)
+    for split in splits:
+        for domain in 'AB':
+            folder = osp.join(str(root), f'{split}{domain}')
+            os.makedirs(folder, exist_ok=True)
+            for k in range(count):
+                pixels = rng.integers(0, 256, (*size, 3), dtype=np.uint8)
+                Image.fromarray(pixels).save(
+                    osp.join(folder, f'{domain.lower()}{k}.png'))
+    return str(root)
 
 
 def run_tool(args, timeout=600, check=True, env=None):

@@ -17,7 +17,10 @@ from torch.utils.data import DataLoader, default_collate
 
 import mm_cyclegan  # noqa: F401
 from mm_cyclegan.datasets import UnpairedEpochSampler
-from mm_cyclegan.engine import CycleGANOptimWrapperConstructor, ImagePool
+from mm_cyclegan.engine import (
+    CycleGANOptimWrapperConstructor,
+    make_image_pools,
+)
 from mm_cyclegan.registry import DATASETS, METRICS, MODELS
 
 ITERS, SIZE = 3000, 32
@@ -46,8 +49,7 @@ def _train_and_score(seed: int = 0) -> dict:
                              base_channels=8, num_conv=2,
                              norm_cfg=dict(type='IN'))))
     model.init_weights()
-    model.pool_fake_a = ImagePool(50, seed=1)
-    model.pool_fake_b = ImagePool(50, seed=2)
+    model.set_image_pools(make_image_pools(50, seed=0))
     adam = dict(optimizer=dict(type='Adam', lr=5e-4, betas=(0.5, 0.999)))
     optim = CycleGANOptimWrapperConstructor(
         dict(generators=adam, discriminators=adam))(model)

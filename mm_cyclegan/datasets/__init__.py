@@ -10,7 +10,7 @@ from .image_io import (
 )
 from .sampler import UnpairedEpochSampler
 from .scan import BadImageFilesError, ScanResult, list_image_files, scan_folder
-from .seeding import derive_seed
+from .seeding import decode_index, derive_seed, encode_index, sample_rng
 from .transforms import PREPROCESS_MODES, Preprocess
 from .unpaired_dataset import UnpairedImageDataset
 
@@ -23,5 +23,6 @@ __all__ = [
     'IMAGE_EXTENSIONS', 'ImageReadError', 'decode_image', 'read_image',
     'to_float', 'UnpairedEpochSampler', 'BadImageFilesError', 'ScanResult',
     'list_image_files', 'scan_folder', 'derive_seed', 'PREPROCESS_MODES',
-    'Preprocess', 'UnpairedImageDataset'
+    'Preprocess', 'UnpairedImageDataset', 'decode_index', 'encode_index',
+    'sample_rng'
 ]

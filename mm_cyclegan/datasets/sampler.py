@@ -11,6 +11,8 @@ from torch.utils.data import Sampler
 
 from mm_cyclegan.registry import DATA_SAMPLERS
 
+from .seeding import encode_index
+
 __all__ = ['UnpairedEpochSampler']
 
 
@@ -18,10 +20,11 @@ __all__ = ['UnpairedEpochSampler']
 class UnpairedEpochSampler(Sampler):
     """Like MMEngine's ``DefaultSampler``, but yields ``epoch * N + i``.
 
-    ``N = len(dataset)``. A dataset decoding ``epoch, i = divmod(idx, N)``
-    can then seed each sample's augmentation from (seed, epoch, i) alone,
-    independent of worker count and resumption. Works with any sized
-    dataset.
+    ``N = len(dataset)``; the indices are made by
+    :func:`~.seeding.encode_index`. A dataset decoding them with
+    :func:`~.seeding.decode_index` can then seed each sample's augmentation
+    from (seed, epoch, i) alone (:func:`~.seeding.sample_rng`), independent
+    of worker count and resumption. Works with any sized dataset.
 
     Args:
         dataset: The dataset (only ``len()`` is used).
@@ -79,10 +82,9 @@ class UnpairedEpochSampler(Sampler):
         if total > size:
             repeats = math.ceil(total / size)
             order = (order * repeats)[:total]
-        offset = self.epoch * size
         mine = order[self.rank:total:self.world_size][self._skip:]
         self._skip = 0
-        return iter([offset + i for i in mine])
+        return iter([encode_index(self.epoch, i, size) for i in mine])
 
     def __len__(self) -> int:
         total = self._total_size()

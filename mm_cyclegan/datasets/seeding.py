@@ -1,9 +1,12 @@
-"""Per-sample seeds, so augmentation never depends on global RNG state.
+"""The "epoch inside the sample index" protocol, defined once.
 
-Every random choice a dataset makes for one sample is drawn from a generator
-seeded by :func:`derive_seed` (run seed, epoch, index, stream). The same
-sample therefore looks the same whatever the number of workers, the order
-in which workers fetch it, or whether the run was resumed.
+Samplers of this project (:class:`~.sampler.UnpairedEpochSampler`) yield
+``encode_index(epoch, i, N) == epoch * N + i`` for a dataset of length
+``N``; datasets call :func:`decode_index` to get ``(epoch, i)`` back and draw
+every random choice of sample ``i`` from :func:`sample_rng` (run seed,
+epoch, index, stream). The same sample therefore looks the same whatever
+the number of workers, the order in which workers fetch it, or whether the
+run was resumed, and global RNG state is never touched.
 """
 from __future__ import annotations
 
@@ -11,7 +14,15 @@ import hashlib
 import operator
 from typing import Optional
 
-__all__ = ['derive_seed']
+import numpy as np
+
+__all__ = ['SampleIndexError', 'decode_index', 'derive_seed',
+           'encode_index', 'sample_rng']
+
+
+class SampleIndexError(IndexError, ValueError):
+    """A negative sample index: an ``IndexError`` for ``Dataset`` users and
+    a ``ValueError`` (invalid user input) for everyone else."""
 
 
 def _non_negative_int(name: str, value: object) -> int:
@@ -55,3 +66,56 @@ def derive_seed(seed: int,
         key += '#' + stream
     digest = hashlib.sha256(key.encode('utf-8')).digest()
     return int.from_bytes(digest[:8], 'little') >> 1
+
+
+def encode_index(epoch: int, index: int, length: int) -> int:
+    """The sample index a sampler yields for sample ``index`` of ``epoch``.
+
+    ``length`` is the dataset's length; ``0 <= index < length``.
+    """
+    epoch = _non_negative_int('epoch', epoch)
+    index = _non_negative_int('index', index)
+    length = _positive_length(length)
+    if index >= length:
+        raise ValueError(
+            f'index must be < the dataset length {length}, got {index}')
+    return epoch * length + index
+
+
+def decode_index(idx: object, length: int) -> tuple[int, int]:
+    """Split a sampler's index into ``(epoch, index within the epoch)``.
+
+    Raises ``TypeError`` for a non-integer and :class:`SampleIndexError`
+    for a negative index; every non-negative index is valid (it encodes
+    the epoch).
+    """
+    if isinstance(idx, bool):
+        raise TypeError(f'sample index idx must be an int, got {idx!r}')
+    try:
+        number = operator.index(idx)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(
+            f'sample index idx must be an int, got {idx!r}') from None
+    if number < 0:
+        raise SampleIndexError(
+            f'sample index idx must be >= 0, got {number}')
+    epoch, index = divmod(number, _positive_length(length))
+    return epoch, index
+
+
+def sample_rng(seed: int, epoch: int, index: int,
+               stream: str) -> np.random.Generator:
+    """The NumPy generator of one random stream of one sample.
+
+    Datasets draw every random choice of a sample (augmentation, which
+    partner image) from one such stream per purpose, e.g. ``'a'``, ``'b'``,
+    ``'pick_b'``.
+    """
+    return np.random.default_rng(derive_seed(seed, epoch, index, stream))
+
+
+def _positive_length(length: int) -> int:
+    length = _non_negative_int('length', length)
+    if length == 0:
+        raise ValueError('an empty dataset has no sample indices')
+    return length

@@ -14,7 +14,7 @@ from mm_cyclegan.registry import DATASETS
 
 from .image_io import check_read_options, read_image
 from .scan import BadImageFilesError, ScanResult, scan_folder
-from .seeding import derive_seed
+from .seeding import decode_index, derive_seed, sample_rng
 from .transforms import Preprocess
 
 __all__ = ['UnpairedImageDataset']
@@ -42,9 +42,10 @@ class UnpairedImageDataset(Dataset):
     ``A[i % len(A)]`` and, in training, a B image drawn at random (the
     reference's behaviour); with ``serial_b`` it holds ``B[i % len(B)]``.
 
-    The index encodes the epoch: ``idx = epoch * len(self) + i`` (see
+    The index encodes the epoch (:func:`~.seeding.decode_index`; see
     :class:`~.sampler.UnpairedEpochSampler`). All randomness of a sample
-    comes from generators seeded by ``(seed, epoch, i, stream)`` with the
+    comes from :func:`~.seeding.sample_rng` ``(seed, epoch, i, stream)``,
+    with the
     independent streams ``'a'``, ``'b'`` (augmentation of each domain) and
     ``'pick_b'`` (which B image), so a sample is the same with any number
     of workers and after resuming, and global RNG state is never touched.
@@ -196,11 +197,6 @@ class UnpairedImageDataset(Dataset):
         # non-negative index is valid (it encodes the epoch).
         return (self[i] for i in range(len(self)))
 
-    def _rng(self, epoch: int, index: int,
-             stream: str) -> np.random.Generator:
-        return np.random.default_rng(
-            derive_seed(self.seed, epoch, index, stream))
-
     def _load(self, path: str, channels: int,
               rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         image = read_image(path, channels, self.alpha,
@@ -211,22 +207,19 @@ class UnpairedImageDataset(Dataset):
         return tensor, torch.tensor(padding, dtype=torch.int64)
 
     def __getitem__(self, idx: int) -> dict:
-        if isinstance(idx, bool) or not isinstance(idx, (int, np.integer)):
-            raise TypeError(f'index must be an int, got {idx!r}')
-        if idx < 0:
-            raise IndexError(f'index must be >= 0, got {idx}')
-        epoch, i = divmod(int(idx), len(self))
+        epoch, i = decode_index(idx, len(self))
         num_a, num_b = len(self.files_a), len(self.files_b)
         index_a = i % num_a
         if self.serial_b:
             index_b = i % num_b
         else:
-            index_b = int(self._rng(epoch, i, 'pick_b').integers(num_b))
+            pick = sample_rng(self.seed, epoch, i, 'pick_b')
+            index_b = int(pick.integers(num_b))
         path_a, path_b = self.files_a[index_a], self.files_b[index_b]
         img_a, pad_a = self._load(path_a, self.channels_a,
-                                  self._rng(epoch, i, 'a'))
+                                  sample_rng(self.seed, epoch, i, 'a'))
         img_b, pad_b = self._load(path_b, self.channels_b,
-                                  self._rng(epoch, i, 'b'))
+                                  sample_rng(self.seed, epoch, i, 'b'))
         return dict(
             img_a=img_a,
             img_b=img_b,

@@ -4,7 +4,7 @@ from .hooks import (  # noqa: F401
                     RNGStateHook,
                     TranslationVisualizationHook,
 )
-from .image_pool import ImagePool
+from .image_pool import ImagePool, ImagePools, make_image_pools
 from .loops import EpochsAsItersTrainLoop
 from .optim_constructor import CycleGANOptimWrapperConstructor
 from .runner import CycleGANRunner, find_resumable_checkpoint
@@ -12,7 +12,7 @@ from .schedulers import LinearDecayLR
 
 __all__ = [
     'CycleGANOptimWrapperConstructor', 'CycleGANRunner',
-    'EpochsAsItersTrainLoop', 'ImagePool', 'ImagePoolHook', 'LinearDecayLR',
-    'RNGStateHook', 'TranslationVisualizationHook',
-    'find_resumable_checkpoint'
+    'EpochsAsItersTrainLoop', 'ImagePool', 'ImagePoolHook', 'ImagePools',
+    'LinearDecayLR', 'RNGStateHook', 'TranslationVisualizationHook',
+    'find_resumable_checkpoint', 'make_image_pools'
 ]

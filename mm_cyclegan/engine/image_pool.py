@@ -1,7 +1,8 @@
 """The image history pool of Shrivastava et al. (2017), as used by CycleGAN."""
 from __future__ import annotations
 
-from typing import Any
+import operator
+from typing import Any, NamedTuple
 
 import torch
 
@@ -83,21 +84,72 @@ class ImagePool:
             generator=self.generator.get_state(),
         )
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore a state written by :meth:`state_dict`."""
+    def load_state_dict(self, state: dict[str, Any]) -> list[str]:
+        """Restore a state written by :meth:`state_dict`, as far as it fits.
+
+        The pool keeps its own ``size`` and ``swap_prob`` (the current
+        config wins over the saved run's): of a larger saved pool only the
+        first ``size`` images are kept; a smaller one is restored whole and
+        fills up as training goes on. The generator state is always
+        restored. Returns one sentence per difference (empty when the state
+        fitted exactly), for the caller to log.
+        """
+        notes = []
+        images = list(state['images'])
         if state['size'] != self.size:
-            raise ValueError(
-                f'pool state has size {state["size"]}, but this pool has '
-                f'size {self.size}')
-        if len(state['images']) > self.size:
-            raise ValueError(
-                f'pool state holds {len(state["images"])} images, more than '
-                f'its size {self.size}')
-        self.swap_prob = float(state['swap_prob'])
+            notes.append(f'saved pool size {state["size"]} differs from the '
+                         f'configured {self.size}; keeping {self.size}')
+        if len(images) > self.size:
+            notes.append(f'restored {self.size} of the {len(images)} saved '
+                         'images')
+            images = images[:self.size]
+        if float(state['swap_prob']) != self.swap_prob:
+            notes.append(f'saved swap_prob {float(state["swap_prob"]):g} '
+                         f'differs from the configured {self.swap_prob:g}; '
+                         f'keeping {self.swap_prob:g}')
         # Kept on the CPU; query() moves a returned image to the batch device.
-        self.images = [img.clone() for img in state['images']]
+        self.images = [img.detach().cpu().clone() for img in images]
         self.generator.set_state(state['generator'])
+        return notes
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(size={self.size}, '
                 f'swap_prob={self.swap_prob}, stored={len(self.images)})')
+
+
+class ImagePools(NamedTuple):
+    """The two pools of a CycleGAN, named by the domain of their fakes.
+
+    ``a`` holds generated domain-a images (``G_b2a``'s output) shown to
+    ``discriminator_a``; ``b`` those shown to ``discriminator_b``.
+    """
+
+    a: ImagePool
+    b: ImagePool
+
+
+def make_image_pools(size: int = 50, swap_prob: float = 0.5, seed: int = 0,
+                     rank: int = 0) -> ImagePools:
+    """Create the seeded pair of pools of one rank.
+
+    Every user (:class:`~mm_cyclegan.engine.ImagePoolHook`, benchmarks,
+    tests) goes through this function, so the pools of a run are the same
+    whoever makes them. The pool of domain ``a`` is seeded with
+    ``seed * 1000 + 2 * rank`` and that of ``b`` with one more: each rank and
+    domain draws from its own generator.
+    """
+    base = _count('seed', seed) * 1000 + 2 * _count('rank', rank)
+    return ImagePools(a=ImagePool(size, swap_prob, seed=base),
+                      b=ImagePool(size, swap_prob, seed=base + 1))
+
+
+def _count(name: str, value: Any) -> int:
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        number = operator.index(value)
+    except TypeError:
+        raise TypeError(f'{name} must be an int, got {value!r}') from None
+    if number < 0:
+        raise ValueError(f'{name} must be >= 0, got {number}')
+    return number

@@ -1,13 +1,65 @@
 """Training loop that counts in iterations but can be configured in epochs."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Iterator, Optional
 
 from mmengine.logging import print_log
 from mmengine.runner import IterBasedTrainLoop
-from mmengine.runner.loops import _InfiniteDataloaderIterator
+from torch.utils.data import DataLoader
 
 from mm_cyclegan.registry import LOOPS
+
+
+class EpochIterator:
+    """Endless batches from a finite dataloader, one pass per epoch.
+
+    At the end of a pass the sampler's epoch is advanced (``set_epoch``) and
+    the dataloader restarted. MMEngine's ``_InfiniteDataloaderIterator``
+    does the same, but warns at every restart ("Reach the end of the
+    dataloader ... use InfiniteSampler") and sleeps two seconds; here the
+    restart is the design (epochs are what the sampler's indices and the
+    paper's schedule count), so it is silent.
+
+    Args:
+        dataloader: The training dataloader.
+        epoch: The epoch of the first pass (non-zero on resume).
+    """
+
+    def __init__(self, dataloader: DataLoader, epoch: int = 0) -> None:
+        self.dataloader = dataloader
+        self.epoch = int(epoch)
+        self._iterator: Optional[Iterator[Any]] = None
+
+    def __iter__(self) -> EpochIterator:
+        return self
+
+    def __next__(self) -> Any:
+        if self._iterator is None:
+            self._iterator = iter(self.dataloader)
+        try:
+            return next(self._iterator)
+        except StopIteration:
+            pass
+        self.epoch += 1
+        sampler = _sampler(self.dataloader)
+        if sampler is not None and hasattr(sampler, 'set_epoch'):
+            sampler.set_epoch(self.epoch)
+        self._iterator = iter(self.dataloader)
+        try:
+            return next(self._iterator)
+        except StopIteration:
+            raise ValueError('the training dataloader yields no batch '
+                             '(empty dataset, or drop_last with fewer '
+                             'samples than batch_size)') from None
+
+
+def _sampler(dataloader: Any) -> Any:
+    """The index sampler of a dataloader (inside its batch sampler if any)."""
+    sampler = getattr(dataloader, 'sampler', None)
+    if sampler is None:
+        sampler = getattr(getattr(dataloader, 'batch_sampler', None),
+                          'sampler', None)
+    return sampler
 
 
 @LOOPS.register_module()
@@ -39,12 +91,15 @@ class EpochsAsItersTrainLoop(IterBasedTrainLoop):
                     diff_rank_seed=runner._randomness_cfg.get(
                         'diff_rank_seed', False))
             max_iters = int(max_epochs) * len(dataloader)
-        elif max_iters <= 0:
+        elif max_iters is not None and max_iters <= 0:
             raise ValueError(f'max_iters must be positive, got {max_iters}')
         super().__init__(runner, dataloader, max_iters=max_iters,
                          val_begin=val_begin, val_interval=val_interval,
                          dynamic_intervals=dynamic_intervals)
         self.epoch_length = len(self.dataloader)
+        # Restarting at each epoch end is intended: no InfiniteSampler
+        # warning (see EpochIterator).
+        self.dataloader_iterator = EpochIterator(self.dataloader)
 
     def run(self):
         """Train; on resume, jump to the saved position without loading.
@@ -56,7 +111,7 @@ class EpochsAsItersTrainLoop(IterBasedTrainLoop):
         (seed, epoch, index), so the data is exactly what the uninterrupted
         run would have seen.
         """
-        sampler = getattr(self.dataloader, 'sampler', None)
+        sampler = _sampler(self.dataloader)
         if self._iter > 0 and hasattr(sampler, 'skip_next'):
             epoch, done = divmod(self._iter, self.epoch_length)
             batch_size = self.dataloader.batch_size or 1
@@ -69,9 +124,7 @@ class EpochsAsItersTrainLoop(IterBasedTrainLoop):
             self.runner.call_hook('before_train_epoch')
             sampler.set_epoch(epoch)
             sampler.skip_next(done * batch_size)
-            self.dataloader_iterator = _InfiniteDataloaderIterator(
-                self.dataloader)
-            self.dataloader_iterator._epoch = epoch
+            self.dataloader_iterator = EpochIterator(self.dataloader, epoch)
             return self._train_from_here()
         return super().run()
 

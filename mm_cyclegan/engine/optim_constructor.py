@@ -3,7 +3,7 @@ discriminators (the paper's ``itertools.chain`` pairing)."""
 from __future__ import annotations
 
 import copy
-from typing import Optional
+from typing import Optional, cast
 
 from mmengine.model import is_model_wrapper
 from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapperDict
@@ -18,7 +18,9 @@ GROUPS = {
 
 
 def _unwrap(module: nn.Module) -> nn.Module:
-    return module.module if is_model_wrapper(module) else module
+    if is_model_wrapper(module):
+        return cast(nn.Module, module.module)
+    return module
 
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()

@@ -55,6 +55,8 @@ class CycleGANRunner(Runner):
       rejects for CPU modules; ``../shared/STACK.md`` item 5).
     """
 
+    _load_from: Optional[str]  # set by MMEngine's Runner
+
     @master_only
     def save_checkpoint(self, out_dir: str, filename: str, *args,
                         **kwargs) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator, Optional, cast
 
 import torch
 from mmengine.logging import print_log
@@ -11,6 +11,7 @@ from mmengine.model import BaseModel, is_model_wrapper
 from mmengine.optim import OptimWrapperDict
 from torch import Tensor, nn
 
+from mm_cyclegan.engine.image_pool import ImagePool, ImagePools
 from mm_cyclegan.registry import MODELS
 
 # Sample fields passed through from the data to val/test outputs.
@@ -20,10 +21,6 @@ NETWORKS = ('generator_a2b', 'generator_b2a', 'discriminator_a',
             'discriminator_b')
 _UPDATE_ORDERS = ('generators_first', 'discriminators_first')
 _TEST_NORM_MODES = ('eval', 'train')
-
-
-def _unwrap(module: nn.Module) -> nn.Module:
-    return module.module if is_model_wrapper(module) else module
 
 
 @contextlib.contextmanager
@@ -39,7 +36,8 @@ def frozen(network: nn.Module) -> Iterator[None]:
     previous = [p.requires_grad for p in params]
     for p in params:
         p.requires_grad_(False)
-    sync = network.no_sync() if is_model_wrapper(network) else \
+    # cast: nn.Module's __getattr__ is typed as returning Tensor | Module.
+    sync = cast(Any, network).no_sync() if is_model_wrapper(network) else \
         contextlib.nullcontext()
     try:
         with sync:
@@ -63,6 +61,56 @@ def _channels(cfg: dict, key: str, name: str) -> int:
         raise ValueError(f'{name} config needs {key!r} to know the domain '
                          f'channels, got {cfg}')
     return int(cfg[key])
+
+
+def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f'{name} must be one of {choices}, got {value!r}')
+
+
+def _check_identity_weight(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(
+            value, (int, float)) or value < 0:
+        raise ValueError(
+            f'identity_weight must be a number >= 0, got {value!r}')
+    return float(value)
+
+
+def _complete_network_cfgs(generator_a2b: dict, discriminator_b: dict,
+                           generator_b2a: Optional[dict],
+                           discriminator_a: Optional[dict]) -> dict:
+    """Fill in the mirrored networks and check every channel count.
+
+    Domain channels come from ``generator_a2b`` (``in_channels`` is domain
+    a, ``out_channels`` domain b). A missing ``generator_b2a`` is its copy
+    with the channels swapped; a missing ``discriminator_a`` a copy of
+    ``discriminator_b`` for domain a.
+    """
+    channels = dict(
+        a=_channels(generator_a2b, 'in_channels', 'generator_a2b'),
+        b=_channels(generator_a2b, 'out_channels', 'generator_a2b'))
+    if generator_b2a is None:
+        generator_b2a = dict(copy.deepcopy(generator_a2b),
+                             in_channels=channels['b'],
+                             out_channels=channels['a'])
+    if discriminator_a is None:
+        discriminator_a = dict(copy.deepcopy(discriminator_b),
+                               in_channels=channels['a'])
+    cfgs = dict(generator_a2b=generator_a2b, generator_b2a=generator_b2a,
+                discriminator_a=discriminator_a,
+                discriminator_b=discriminator_b)
+    # (network, key, domain whose channel count it must equal)
+    expected = (('generator_b2a', 'in_channels', 'b'),
+                ('generator_b2a', 'out_channels', 'a'),
+                ('discriminator_a', 'in_channels', 'a'),
+                ('discriminator_b', 'in_channels', 'b'))
+    for name, key, domain in expected:
+        got = _channels(cfgs[name], key, name)
+        if got != channels[domain]:
+            raise ValueError(
+                f'{name}.{key} is {got}, but domain {domain} has '
+                f'{channels[domain]} channels (from generator_a2b)')
+    return cfgs
 
 
 @MODELS.register_module()
@@ -102,9 +150,11 @@ class CycleGAN(BaseModel):
     ``MMSeparateDistributedDataParallel``) each gets its own wrapper and is
     always called through it: gradients are averaged across ranks (MMagic
     1.2.0 calls its networks through ``.module`` and never synchronises).
-    Image pools (``pool_fake_a``, ``pool_fake_b``) are attached by
-    :class:`~mm_cyclegan.engine.ImagePoolHook`; without it fakes go to the
-    discriminators unpooled (logged once).
+    Image pools are given with :meth:`set_image_pools` (by
+    :class:`~mm_cyclegan.engine.ImagePoolHook` in a training run); without
+    them fakes go to the discriminators unpooled (logged once). The four
+    constant loss weights (:attr:`loss_weights`) are logged once, at the
+    first training step, not in every log line.
     """
 
     def __init__(self,
@@ -126,54 +176,44 @@ class CycleGAN(BaseModel):
             data_preprocessor = dict(type='BaseDataPreprocessor')
         super().__init__(data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
-        if update_order not in _UPDATE_ORDERS:
-            raise ValueError(f'update_order must be one of {_UPDATE_ORDERS}, '
-                             f'got {update_order!r}')
-        if test_norm_mode not in _TEST_NORM_MODES:
-            raise ValueError(f'test_norm_mode must be one of '
-                             f'{_TEST_NORM_MODES}, got {test_norm_mode!r}')
-        if isinstance(identity_weight, bool) or not isinstance(
-                identity_weight, (int, float)) or identity_weight < 0:
-            raise ValueError('identity_weight must be a number >= 0, got '
-                             f'{identity_weight!r}')
+        _check_choice('update_order', update_order, _UPDATE_ORDERS)
+        _check_choice('test_norm_mode', test_norm_mode, _TEST_NORM_MODES)
         self.update_order = update_order
         self.test_norm_mode = test_norm_mode
+        self.identity_weight = _check_identity_weight(identity_weight)
 
-        channels_a = _channels(generator_a2b, 'in_channels', 'generator_a2b')
-        channels_b = _channels(generator_a2b, 'out_channels',
-                               'generator_a2b')
-        if generator_b2a is None:
-            generator_b2a = dict(copy.deepcopy(generator_a2b),
-                                 in_channels=channels_b,
-                                 out_channels=channels_a)
-        if discriminator_a is None:
-            discriminator_a = dict(copy.deepcopy(discriminator_b),
-                                   in_channels=channels_a)
-        expect = {
-            'generator_b2a': (generator_b2a, 'in_channels', channels_b),
-            'generator_b2a ': (generator_b2a, 'out_channels', channels_a),
-            'discriminator_a': (discriminator_a, 'in_channels', channels_a),
-            'discriminator_b': (discriminator_b, 'in_channels', channels_b),
-        }
-        for name, (cfg, key, want) in expect.items():
-            got = _channels(cfg, key, name.strip())
-            if got != want:
-                raise ValueError(
-                    f'{name.strip()}.{key} is {got}, but domain '
-                    f'{"a" if want == channels_a else "b"} has {want} '
-                    'channels (from generator_a2b)')
-        if identity_weight > 0 and channels_a != channels_b:
+        networks = _complete_network_cfgs(generator_a2b, discriminator_b,
+                                          generator_b2a, discriminator_a)
+        self.channels_a = _channels(generator_a2b, 'in_channels',
+                                    'generator_a2b')
+        self.channels_b = _channels(generator_a2b, 'out_channels',
+                                    'generator_a2b')
+        if self.identity_weight > 0 and self.channels_a != self.channels_b:
             raise ValueError(
                 f'identity_weight={identity_weight} needs equal channel '
-                f'counts, but domain a has {channels_a} and domain b has '
-                f'{channels_b}; set identity_weight=0')
-        self.channels_a, self.channels_b = channels_a, channels_b
+                f'counts, but domain a has {self.channels_a} and domain b '
+                f'has {self.channels_b}; set identity_weight=0')
+        self.generator_a2b = MODELS.build(networks['generator_a2b'])
+        self.generator_b2a = MODELS.build(networks['generator_b2a'])
+        self.discriminator_a = MODELS.build(networks['discriminator_a'])
+        self.discriminator_b = MODELS.build(networks['discriminator_b'])
+        self._build_losses(gan_loss, cycle_loss_a, cycle_loss_b,
+                           identity_loss, gradient_penalty)
 
-        self.generator_a2b = MODELS.build(generator_a2b)
-        self.generator_b2a = MODELS.build(generator_b2a)
-        self.discriminator_a = MODELS.build(discriminator_a)
-        self.discriminator_b = MODELS.build(discriminator_b)
+        self._image_pools: Optional[ImagePools] = None
+        self._warned_no_pool = False
+        self._logged_weights = False
+        # Checkpoint keys must not depend on DDP wrapping (each network gets
+        # its own wrapper, which adds '.module.' to its keys). Loading needs
+        # no counterpart: MMEngine's loader unwraps wrappers as it recurses.
+        self._register_state_dict_hook(_strip_wrapper_keys)
 
+    def _build_losses(self, gan_loss: Optional[dict],
+                      cycle_loss_a: Optional[dict],
+                      cycle_loss_b: Optional[dict],
+                      identity_loss: Optional[dict],
+                      gradient_penalty: Optional[dict]) -> None:
+        """Build the loss modules; identity weights follow the cycle ones."""
         self.gan_loss = MODELS.build(
             gan_loss or dict(type='GANLoss', gan_type='lsgan'))
         cycle_loss_a = cycle_loss_a or dict(
@@ -182,26 +222,47 @@ class CycleGAN(BaseModel):
         self.cycle_loss_b = MODELS.build(cycle_loss_b or cycle_loss_a)
         # Paper/reference: the identity weight is relative to the cycle
         # weight of the domain whose image is reproduced.
-        self.identity_weight = float(identity_weight)
         self.weight_identity_a = (self.identity_weight *
                                   float(self.cycle_loss_a.loss_weight))
         self.weight_identity_b = (self.identity_weight *
                                   float(self.cycle_loss_b.loss_weight))
         identity_loss = dict(identity_loss or dict(type='IdentityLoss'))
-        identity_loss.pop('loss_weight', None)
+        if 'loss_weight' in identity_loss:
+            raise ValueError(
+                'identity_loss.loss_weight is derived, not set: it is '
+                'identity_weight x the cycle weight of the domain (here '
+                f'{self.weight_identity_a:g} for a, '
+                f'{self.weight_identity_b:g} for b); remove loss_weight='
+                f'{identity_loss["loss_weight"]!r} and set identity_weight '
+                'instead')
         self.identity_loss_a = MODELS.build(
             dict(identity_loss, loss_weight=self.weight_identity_a))
         self.identity_loss_b = MODELS.build(
             dict(identity_loss, loss_weight=self.weight_identity_b))
         self.gradient_penalty = (MODELS.build(gradient_penalty)
                                  if gradient_penalty else None)
-        self.pool_fake_a = None
-        self.pool_fake_b = None
-        self._warned_no_pool = False
-        # Checkpoint keys must not depend on DDP wrapping (each network gets
-        # its own wrapper, which adds '.module.' to its keys). Loading needs
-        # no counterpart: MMEngine's loader unwraps wrappers as it recurses.
-        self._register_state_dict_hook(_strip_wrapper_keys)
+
+    @property
+    def loss_weights(self) -> dict[str, float]:
+        """The four constant weights of the cycle and identity terms."""
+        return dict(cycle_a=float(self.cycle_loss_a.loss_weight),
+                    cycle_b=float(self.cycle_loss_b.loss_weight),
+                    identity_a=self.weight_identity_a,
+                    identity_b=self.weight_identity_b)
+
+    # --------------------------------------------------------- image pools
+    def set_image_pools(self, pools: Optional[ImagePools]) -> None:
+        """Use ``pools`` (from :func:`~mm_cyclegan.engine.make_image_pools`)
+        for the fakes shown to the discriminators; ``None`` detaches them."""
+        if pools is not None and not isinstance(pools, ImagePools):
+            raise TypeError('set_image_pools expects an ImagePools (see '
+                            f'make_image_pools) or None, got {pools!r}')
+        self._image_pools = pools
+
+    @property
+    def image_pools(self) -> Optional[ImagePools]:
+        """The attached pools (``.a``, ``.b``), or ``None``."""
+        return self._image_pools
 
     # ----------------------------------------------------------- inference
     def translate(self, images: Tensor, direction: str = 'a2b') -> Tensor:
@@ -239,7 +300,7 @@ class CycleGAN(BaseModel):
             fake_a = self.generator_b2a(real_b)
         outputs = []
         for i in range(real_a.shape[0]):
-            sample = dict(
+            sample: dict[str, Any] = dict(
                 real_a=self._crop(real_a[i], data, 'pad_a', i),
                 real_b=self._crop(real_b[i], data, 'pad_b', i),
                 fake_b=self._crop(fake_b[i], data, 'pad_a', i),
@@ -276,8 +337,7 @@ class CycleGAN(BaseModel):
         return self._predict(data)
 
     # ------------------------------------------------------------ training
-    def _pool(self, name: str, images: Tensor) -> Tensor:
-        pool = getattr(self, name)
+    def _pool(self, pool: Optional[ImagePool], images: Tensor) -> Tensor:
         if pool is None:
             if not self._warned_no_pool:
                 print_log('CycleGAN: no image pool attached (add '
@@ -319,10 +379,10 @@ class CycleGAN(BaseModel):
                 out['idt_a'], out['real_a'])
         return losses
 
-    def _discriminator_loss(self, domain: str, real: Tensor,
+    def _discriminator_loss(self, domain: str, network: nn.Module,
+                            pool: Optional[ImagePool], real: Tensor,
                             fake: Tensor) -> dict:
-        network = getattr(self, f'discriminator_{domain}')
-        fake = self._pool(f'pool_fake_{domain}', fake)
+        fake = self._pool(pool, fake)
         loss_real = self.gan_loss(network(real), True, is_disc=True)
         loss_fake = self.gan_loss(network(fake), False, is_disc=True)
         losses = {f'loss_d_{domain}': 0.5 * (loss_real + loss_fake)}
@@ -333,22 +393,26 @@ class CycleGAN(BaseModel):
 
     def _discriminator_losses(self, out: dict) -> dict:
         """Phase 3 losses: real vs pooled, detached fakes per domain."""
-        losses = self._discriminator_loss('b', out['real_b'],
-                                          out['fake_b'].detach())
-        losses.update(self._discriminator_loss('a', out['real_a'],
-                                               out['fake_a'].detach()))
+        pools = self._image_pools
+        losses = self._discriminator_loss(
+            'b', self.discriminator_b, pools.b if pools else None,
+            out['real_b'], out['fake_b'].detach())
+        losses.update(self._discriminator_loss(
+            'a', self.discriminator_a, pools.a if pools else None,
+            out['real_a'], out['fake_a'].detach()))
         return losses
 
     def _update(self, optim_wrapper, losses: dict, prefix: str) -> dict:
         total, log_vars = self.parse_losses(losses)
         optim_wrapper.update_params(total)
-        log_vars[f'loss_{prefix}'] = log_vars.pop('loss')
+        named: dict[str, Tensor] = dict(log_vars)
+        named[f'loss_{prefix}'] = named.pop('loss')
         # Detached, so the logged values do not keep the graph alive.
-        return {k: v.detach() for k, v in log_vars.items()}
+        return {k: v.detach() for k, v in named.items()}
 
     def train_step(self, data: dict,
                    optim_wrapper: OptimWrapperDict) -> dict:
-        """One CycleGAN iteration; returns every loss term and the weights.
+        """One CycleGAN iteration; returns every loss term.
 
         ``optim_wrapper`` holds ``generators`` and ``discriminators``
         (see :class:`~mm_cyclegan.engine.CycleGANOptimWrapperConstructor`).
@@ -356,11 +420,13 @@ class CycleGAN(BaseModel):
         g_optim = optim_wrapper['generators']
         d_optim = optim_wrapper['discriminators']
         data = self.data_preprocessor(data, True)
-        log_vars = dict(
-            weight_cycle_a=float(self.cycle_loss_a.loss_weight),
-            weight_cycle_b=float(self.cycle_loss_b.loss_weight),
-            weight_identity_a=self.weight_identity_a,
-            weight_identity_b=self.weight_identity_b)
+        if not self._logged_weights:
+            # Constant for the whole run: logged once, not per log line.
+            print_log('CycleGAN loss weights: ' + ', '.join(
+                f'{k}={v:g}' for k, v in self.loss_weights.items()),
+                logger='current')
+            self._logged_weights = True
+        log_vars: dict[str, Tensor] = {}
 
         # Phase 1: translate.
         with g_optim.optim_context(self):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import warnings
-from typing import Optional
+from typing import Any, Optional
 
 import torch.nn as nn
 from mmengine.model import BaseModule
@@ -24,7 +24,7 @@ from mm_cyclegan.utils.validation import (
 )
 
 INIT_TYPES = ('normal', 'xavier', 'kaiming', 'orthogonal')
-DEFAULT_INIT_CFG = dict(type='normal', gain=0.02)
+DEFAULT_INIT_CFG: dict[str, Any] = dict(type='normal', gain=0.02)
 
 # Norms whose weight is drawn from N(1, gain): MMagic's and the reference's
 # choice (they match class names containing 'BatchNorm2d'). Other norms are

@@ -4,7 +4,6 @@ The photos live next to the repository in ``../shared/data`` (override with
 the environment variable ``MM_CYCLEGAN_SHARED_DATA``, the folder holding
 ``horse2zebra/`` and ``summer2winter_yosemite/``).
 """
-import os
 from pathlib import Path
 
 import numpy as np
@@ -16,16 +15,13 @@ from torch.utils.data import DataLoader, default_collate
 from mm_cyclegan.datasets.image_io import read_image
 from mm_cyclegan.datasets.sampler import UnpairedEpochSampler
 from mm_cyclegan.datasets.unpaired_dataset import UnpairedImageDataset
+from tests.helpers import shared_data
 
-REPO = Path(__file__).resolve().parents[2]
-SHARED = Path(
-    os.environ.get('MM_CYCLEGAN_SHARED_DATA', REPO.parent / 'shared' /
-                   'data'))
 DATASETS = ('horse2zebra', 'summer2winter_yosemite')
 
 
 def dataset_root(name):
-    root = SHARED / name
+    root = Path(shared_data(name))
     if not (root / 'trainA').is_dir():
         pytest.skip(f'real data not found at {root} (set '
                     'MM_CYCLEGAN_SHARED_DATA to the folder holding '

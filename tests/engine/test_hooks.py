@@ -1,4 +1,5 @@
 """Per-stage behaviour of the pool and RNG hooks (no runner needed)."""
+import logging
 import random
 from types import SimpleNamespace
 
@@ -7,6 +8,7 @@ import pytest
 import torch
 
 import mm_cyclegan  # noqa: F401
+from mm_cyclegan.engine import make_image_pools
 from mm_cyclegan.engine.hooks import (
     ImagePoolHook,
     RNGStateHook,
@@ -14,13 +16,25 @@ from mm_cyclegan.engine.hooks import (
 )
 
 
-def _runner(seed=0):
-    model = torch.nn.Linear(1, 1)
-    return SimpleNamespace(model=model, seed=seed, iter=9, hooks=[])
+class _PoolUser(torch.nn.Module):
+    """The model side of the pool contract (CycleGAN implements it)."""
+
+    def __init__(self):
+        super().__init__()
+        self.image_pools = None
+
+    def set_image_pools(self, pools):
+        self.image_pools = pools
+
+
+def _runner(seed=0, resume=True):
+    return SimpleNamespace(model=_PoolUser(), seed=seed, iter=9, hooks=[],
+                           _resume=resume)
 
 
 def _fill(model, start):
-    for pool, offset in ((model.pool_fake_a, 0), (model.pool_fake_b, 100)):
+    for pool, offset in ((model.image_pools.a, 0),
+                         (model.image_pools.b, 100)):
         for k in range(4):
             pool.query(torch.full((1, 1, 2, 2), float(start + offset + k)))
 
@@ -29,11 +43,15 @@ def test_before_run_attaches_seeded_pools():
     hook = ImagePoolHook(pool_size=3, swap_prob=0.5)
     runner = _runner(seed=5)
     hook.before_run(runner)
-    assert runner.model.pool_fake_a.size == 3
-    assert len(runner.model.pool_fake_b) == 0
-    # Pools of the two domains draw from different generators.
-    assert not torch.equal(runner.model.pool_fake_a.generator.get_state(),
-                           runner.model.pool_fake_b.generator.get_state())
+    pools = runner.model.image_pools
+    assert pools.a.size == 3
+    assert len(pools.b) == 0
+    # The hook makes the same pools as make_image_pools (one definition).
+    expected = make_image_pools(3, 0.5, seed=5, rank=0)
+    assert torch.equal(pools.a.generator.get_state(),
+                       expected.a.generator.get_state())
+    assert torch.equal(pools.b.generator.get_state(),
+                       expected.b.generator.get_state())
 
 
 def test_save_then_load_restores_both_pools():
@@ -48,9 +66,8 @@ def test_save_then_load_restores_both_pools():
     fresh = _runner()
     hook.before_run(fresh)
     hook.after_load_checkpoint(fresh, checkpoint)
-    for name in ('pool_fake_a', 'pool_fake_b'):
-        saved = getattr(runner.model, name)
-        loaded = getattr(fresh.model, name)
+    for saved, loaded in zip(runner.model.image_pools,
+                             fresh.model.image_pools):
         assert torch.equal(torch.stack(saved.images),
                            torch.stack(loaded.images))
         probe = torch.full((1, 1, 2, 2), -1.0)
@@ -62,8 +79,57 @@ def test_checkpoint_without_pools_leaves_them_alone():
     runner = _runner()
     hook.before_run(runner)
     _fill(runner.model, 0)
-    hook.after_load_checkpoint(runner, {'state_dict': {}})  # load_from
-    assert len(runner.model.pool_fake_a) == 2
+    hook.after_load_checkpoint(runner, {'state_dict': {}})
+    assert len(runner.model.image_pools.a) == 2
+
+
+def test_load_from_leaves_pools_and_rngs_fresh():
+    """Not a resume: per-run state of the checkpoint is not restored."""
+    hook, rng_hook = ImagePoolHook(pool_size=2), RNGStateHook()
+    runner = _runner()
+    hook.before_run(runner)
+    _fill(runner.model, 0)
+    checkpoint = {}
+    hook.before_save_checkpoint(runner, checkpoint)
+    rng_hook.before_save_checkpoint(runner, checkpoint)
+    fresh = _runner(resume=False)
+    hook.before_run(fresh)
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    hook.after_load_checkpoint(fresh, checkpoint)
+    rng_hook.after_load_checkpoint(fresh, checkpoint)
+    assert len(fresh.model.image_pools.a) == 0
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_resume_with_another_pool_config_keeps_it_and_says_so():
+    from mmengine.logging import MMLogger
+    logger = MMLogger.get_instance('test_pool_resume')
+    hook = ImagePoolHook(pool_size=3, swap_prob=0.5)
+    runner = _runner()
+    hook.before_run(runner)
+    _fill(runner.model, 0)
+    checkpoint = {}
+    hook.before_save_checkpoint(runner, checkpoint)
+    other = ImagePoolHook(pool_size=2, swap_prob=0.25)
+    target = _runner()
+    other.before_run(target)
+    messages = []
+    handler = logging.Handler()
+    handler.emit = lambda record: messages.append(record.getMessage())
+    logger.addHandler(handler)
+    try:
+        other.after_load_checkpoint(target, checkpoint)
+    finally:
+        logger.removeHandler(handler)
+    pools = target.model.image_pools
+    assert (pools.a.size, pools.a.swap_prob) == (2, 0.25)
+    saved = runner.model.image_pools.a.images
+    assert torch.equal(torch.stack(pools.a.images), torch.stack(saved[:2]))
+    text = '\n'.join(messages)
+    assert 'size 3' in text and 'keeping 2' in text, text
+    assert 'swap_prob 0.5' in text and 'keeping 0.25' in text, text
 
 
 @pytest.mark.parametrize('rank, world, restored', [
@@ -85,7 +151,7 @@ def test_each_rank_gets_its_own_entry(monkeypatch, rank, world, restored):
     target = _runner()
     ImagePoolHook(pool_size=2).before_run(target)
     hook.after_load_checkpoint(target, checkpoint)
-    images = target.model.pool_fake_a.images
+    images = target.model.image_pools.a.images
     if restored:
         expected = states[rank]['pool_fake_a']['images']
         assert torch.equal(torch.stack(images), torch.stack(expected))

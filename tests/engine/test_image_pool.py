@@ -113,7 +113,53 @@ def test_invalid_arguments_name_the_value(kwargs, match):
         ImagePool(**kwargs)
 
 
-def test_load_rejects_other_size():
-    state = ImagePool(size=3).state_dict()
-    with pytest.raises(ValueError, match='size 3'):
-        ImagePool(size=2).load_state_dict(state)
+def _filled(size, count, swap_prob=0.5, seed=0):
+    pool = ImagePool(size=size, swap_prob=swap_prob, seed=seed)
+    for k in range(count):
+        pool.query(torch.full((1, 1, 2, 2), float(k)))
+    return pool
+
+
+def test_load_of_a_larger_pool_keeps_the_configured_size():
+    saved = _filled(size=3, count=3, swap_prob=0.9)
+    pool = ImagePool(size=2, swap_prob=0.5)
+    notes = pool.load_state_dict(saved.state_dict())
+    assert pool.size == 2 and pool.swap_prob == 0.5
+    assert len(pool) == 2
+    assert torch.equal(torch.stack(pool.images),
+                       torch.stack(saved.images[:2]))
+    assert torch.equal(pool.generator.get_state(),
+                       saved.generator.get_state())
+    text = ' '.join(notes)
+    assert 'size 3' in text and 'swap_prob 0.9' in text and '2 of the 3' \
+        in text
+
+
+def test_load_of_a_smaller_pool_restores_it_and_fills_up():
+    saved = _filled(size=2, count=2)
+    pool = ImagePool(size=4)
+    notes = pool.load_state_dict(saved.state_dict())
+    assert len(notes) == 1 and 'size 2' in notes[0]
+    assert len(pool) == 2
+    pool.query(torch.full((1, 1, 2, 2), 9.0))
+    assert len(pool) == 3
+
+
+def test_load_of_a_matching_pool_says_nothing():
+    saved = _filled(size=2, count=1)
+    assert ImagePool(size=2).load_state_dict(saved.state_dict()) == []
+
+
+def test_make_image_pools_seeds_each_rank_and_domain_apart():
+    from mm_cyclegan.engine import make_image_pools
+    states = []
+    for rank in (0, 1):
+        pools = make_image_pools(3, 0.5, seed=7, rank=rank)
+        assert pools.a.size == pools.b.size == 3
+        states += [pools.a.generator.get_state(),
+                   pools.b.generator.get_state()]
+    assert len({bytes(s.numpy()) for s in states}) == 4
+    again = make_image_pools(3, 0.5, seed=7, rank=1)
+    assert torch.equal(again.b.generator.get_state(), states[3])
+    with pytest.raises(ValueError, match='-1'):
+        make_image_pools(seed=-1)

@@ -62,8 +62,11 @@ def test_identity_weights_follow_each_domain_cycle_weight():
         cycle_loss_b=dict(type='CycleConsistencyLoss', loss_weight=4.0))
     assert model.weight_identity_a == pytest.approx(5.0)
     assert model.weight_identity_b == pytest.approx(2.0)
+    assert model.loss_weights == pytest.approx(dict(
+        cycle_a=10.0, cycle_b=4.0, identity_a=5.0, identity_b=2.0))
     logs = model.train_step(_data(), _optim(model))
-    assert logs['weight_identity_b'] == pytest.approx(2.0)
+    # Constant weights are logged once at start, not in every log line.
+    assert not [k for k in logs if k.startswith('weight')]
     for key in ('loss_gan_a2b', 'loss_gan_b2a', 'loss_cycle_a',
                 'loss_cycle_b', 'loss_identity_a', 'loss_identity_b',
                 'loss_d_a', 'loss_d_b', 'loss_generators',
@@ -213,3 +216,34 @@ def test_forward_translates_a_to_b():
     assert torch.equal(model(x), model.generator_a2b(x))
     with pytest.raises(ValueError, match="'loss'"):
         model(x, mode='loss')
+
+
+def test_loss_weights_logged_once_at_the_first_step(capsys):
+    from mmengine.logging import MMLogger
+    MMLogger.get_instance('test_weights_once', log_level='INFO')
+    model = _model(identity_weight=0.5)
+    optim = _optim(model)
+    for _ in range(3):
+        model.train_step(_data(), optim)
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert text.count('CycleGAN loss weights') == 1, text
+    assert 'identity_a=5' in text and 'cycle_b=10' in text
+
+
+def test_identity_loss_weight_given_by_the_user_is_an_error():
+    with pytest.raises(ValueError, match='loss_weight=3'):
+        _model(identity_loss=dict(type='IdentityLoss', loss_weight=3))
+
+
+def test_set_image_pools_feeds_the_discriminators_through_the_pools():
+    from mm_cyclegan.engine import make_image_pools
+    model = _model()
+    assert model.image_pools is None
+    pools = make_image_pools(size=4, swap_prob=0.5, seed=3)
+    model.set_image_pools(pools)
+    assert model.image_pools is pools
+    model.train_step(_data(n=2), _optim(model))
+    assert len(pools.a) == 2 and len(pools.b) == 2
+    with pytest.raises(TypeError, match='ImagePools'):
+        model.set_image_pools([pools.a, pools.b])

@@ -1,4 +1,4 @@
-"""The real tools: train.py on real photos, dist_train.sh, the data check."""
+"""The real tools: train.py on an image folder, dist_train.sh, data check."""
 import glob
 import os
 import os.path as osp
@@ -7,22 +7,24 @@ import subprocess
 import pytest
 import torch
 
+from mm_cyclegan.engine import make_image_pools
 from tests.helpers import (
     REPO,
     TINY_CONFIG,
-    assert_same_weights,
+    make_image_folder,
     run_tool,
-    shared_data,
     train,
+    weights,
 )
 
-H2Z = shared_data('horse2zebra')
 
-
-@pytest.mark.skipif(not osp.isdir(H2Z), reason=f'{H2Z} not found')
-def test_train_on_horse2zebra_writes_checkpoints_grids_and_events(tmp_path):
-    config = osp.join(REPO, 'tests', 'configs', 'tiny_horse2zebra.py')
-    result = train(tmp_path, f'train_dataloader.dataset.data_root={H2Z}',
+def test_train_on_an_image_folder_writes_checkpoints_grids_and_events(
+        tmp_path):
+    """From a clean clone: the images are written by the test."""
+    root = make_image_folder(tmp_path / 'data', count=3, size=(48, 40),
+                             splits=('train',))
+    config = osp.join(REPO, 'tests', 'configs', 'tiny_image_folder.py')
+    result = train(tmp_path, f'train_dataloader.dataset.data_root={root}',
                    config=config)
     assert 'Sample grids' in result.stdout
     assert sorted(osp.basename(p) for p in glob.glob(
@@ -33,8 +35,11 @@ def test_train_on_horse2zebra_writes_checkpoints_grids_and_events(tmp_path):
                                                 'translation_4.png']
     import cv2
     grid = cv2.imread(grids[-1])
-    # 2 samples x 2 rows, 3 columns of 64 px tiles with 2 px gaps.
-    assert grid.shape == (4 * 64 + 3 * 2, 3 * 64 + 2 * 2, 3)
+    # 2 samples x 2 rows, 3 columns of 64 px tiles enlarged to 192 px with
+    # 2 px gaps, plus a header row and a left column of labels.
+    height, width = 4 * 192 + 3 * 2, 3 * 192 + 2 * 2
+    assert grid.shape[0] > height and grid.shape[1] > width
+    assert grid.shape[0] - height < 100 and grid.shape[1] - width < 200
     events = glob.glob(str(tmp_path / '*' / 'vis_data' / 'events.out.*'))
     assert len(events) == 1
     from tensorboard.backend.event_processing.event_accumulator import (
@@ -100,17 +105,55 @@ def _single_run(tmp_path):
     return tmp_path / 'single' / 'iter_2.pth'
 
 
-def test_load_from_takes_weights_of_our_checkpoint(tmp_path):
+def _start_state(work_dir):
+    return torch.load(osp.join(work_dir, 'start_state.pth'),
+                      weights_only=True)
+
+
+def test_load_from_takes_weights_only_and_resume_keeps_pool_config(
+        tmp_path):
+    """--load-from: exactly the source's weights, fresh pools and RNG, the
+    configured pool (another size does not crash). --resume with another
+    pool config: the config wins, the log says so, the images that fit
+    are restored."""
+    config = osp.join(REPO, 'tests', 'configs', 'tiny_probe.py')
     first = tmp_path / 'first'
-    train(first, 'train_cfg.max_iters=2')
-    second = tmp_path / 'second'
-    # load_from: weights only (tensors-only loading of a full checkpoint),
-    # then zero further iterations would be refused, so train 2 more.
-    train(second, 'train_cfg.max_iters=2',
-          extra=['--load-from', str(first / 'iter_2.pth')])
-    assert osp.exists(second / 'iter_2.pth')
-    with pytest.raises(AssertionError):
-        assert_same_weights(first / 'iter_2.pth', second / 'iter_2.pth')
+    train(first, 'train_cfg.max_iters=2', config=config)
+    source = first / 'iter_2.pth'
+    other_pool = ['custom_hooks.0.pool_size=3',
+                  'custom_hooks.0.swap_prob=0.25']
+
+    loaded = tmp_path / 'loaded'
+    train(loaded, 'train_cfg.max_iters=1', *other_pool, config=config,
+          extra=['--load-from', str(source)])
+    start, fresh = _start_state(loaded), _start_state(first)
+    saved = weights(source)
+    assert start['state_dict'].keys() == saved.keys()
+    differ = [k for k in saved
+              if not torch.equal(start['state_dict'][k], saved[k])]
+    assert not differ, f'not the loaded weights: {differ[:3]}'
+    assert any(not torch.equal(fresh['state_dict'][k], saved[k])
+               for k in saved)  # the load changed something
+    assert start['iter'] == 0
+    expected = make_image_pools(3, 0.25, seed=0)
+    for pool, new in zip(start['pools'], expected):
+        assert (pool['size'], pool['swap_prob'], pool['images']) == (
+            3, 0.25, [])
+        assert torch.equal(pool['generator'], new.generator.get_state())
+    # Global RNG as in a fresh run, not the state saved at iteration 2.
+    assert torch.equal(start['torch_rng'], fresh['torch_rng'])
+
+    resumed = tmp_path / 'resumed'
+    result = train(resumed, 'train_cfg.max_iters=3', *other_pool,
+                   config=config, extra=['--resume', str(source)])
+    start = _start_state(resumed)
+    assert start['iter'] == 2
+    for pool in start['pools']:
+        assert (pool['size'], pool['swap_prob']) == (3, 0.25)
+        assert len(pool['images']) == 2  # the saved pool was full (size 2)
+    log = result.stdout + result.stderr
+    assert 'saved pool size 2 differs from the configured 3' in log
+    assert 'saved swap_prob 0.5 differs from the configured 0.25' in log
 
 
 def test_test_tool_scores_a_training_checkpoint(tmp_path):

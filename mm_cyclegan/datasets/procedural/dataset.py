@@ -10,7 +10,7 @@ import torch
 
 from mm_cyclegan.registry import DATASETS
 
-from ..seeding import derive_seed
+from ..seeding import decode_index, sample_rng
 from .raster import Size, parse_size, rasterize, render_size
 from .render_anime import render_anime
 from .render_photo import render_photo
@@ -83,8 +83,9 @@ class ProceduralLandscapeDataset(torch.utils.data.Dataset):
     two training domains never show the same scene.
 
     Indices past ``len(self)`` are allowed and mean later epochs: index
-    ``epoch * len(self) + i`` gives sample ``i`` with epoch ``epoch``'s
-    random choices (the contract of the project's samplers).
+    ``encode_index(epoch, i, len(self))`` gives sample ``i`` with epoch
+    ``epoch``'s random choices (the protocol of
+    :mod:`mm_cyclegan.datasets.seeding`, shared with the sampler).
     """
 
     METAINFO = dict(domain_a='photo', domain_b='anime')
@@ -165,27 +166,22 @@ class ProceduralLandscapeDataset(torch.utils.data.Dataset):
             self._cache_bytes -= old.nbytes
         return image
 
-    def _rng(self, epoch: int, index: int, stream: str
-             ) -> np.random.Generator:
-        return np.random.default_rng(
-            derive_seed(self.seed, epoch, index, stream))
-
     def __getitem__(self, idx: int) -> dict:
-        idx = _int_arg('idx', idx, 0)
-        epoch, i = divmod(idx, len(self))
+        epoch, i = decode_index(idx, len(self))
         index_a = i
         if self.paired:
             index_b = i
         else:
-            index_b = int(self._rng(epoch, i, 'pick_b').integers(len(self)))
+            pick = sample_rng(self.seed, epoch, i, 'pick_b')
+            index_b = int(pick.integers(len(self)))
         seed_a = self.scene_seeds('a')[index_a]
         seed_b = self.scene_seeds('b')[index_b]
         img_a = self._render('photo', seed_a)
         img_b = self._render('anime', seed_b)
         if self.flip and not self.test_mode and not self.paired:
-            if self._rng(epoch, i, 'flip_a').random() < 0.5:
+            if sample_rng(self.seed, epoch, i, 'flip_a').random() < 0.5:
                 img_a = img_a[:, ::-1]
-            if self._rng(epoch, i, 'flip_b').random() < 0.5:
+            if sample_rng(self.seed, epoch, i, 'flip_b').random() < 0.5:
                 img_b = img_b[:, ::-1]
         return dict(
             img_a=_to_tensor(img_a),

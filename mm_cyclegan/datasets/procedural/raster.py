@@ -251,11 +251,11 @@ def rasterize(scene: Scene, size: Size) -> Raster:
 
     _draw_mountains(scene, labels, shade, xs, ys)
 
-    ground = scene.ground_y(xs)
+    ground = np.asarray(scene.ground_y(xs))
     first = max(0, int(np.floor(ground.min() * height)))
-    rows = ys[first:, None]
-    below = rows >= ground[None, :]
-    depth = (rows - ground[None, :]) / (1.0 - ground[None, :])
+    ground_ys = ys[first:, None]
+    below = ground_ys >= ground[None, :]
+    depth = (ground_ys - ground[None, :]) / (1.0 - ground[None, :])
     # Ground lightens toward the horizon (haze), darkens toward the viewer.
     field = 0.9 - 0.75 * np.clip(depth, 0, 1)
     labels[first:][below] = GROUND

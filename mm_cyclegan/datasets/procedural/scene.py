@@ -120,11 +120,13 @@ def _color(rng: np.random.Generator, base: RGB, light: RGB = (1, 1, 1),
     # translation network can learn to map.
     noisy = np.asarray(base) * np.asarray(light)
     noisy = noisy + rng.uniform(-jitter, jitter, 3)
-    return tuple(float(c) for c in np.clip(noisy, 0.0, 1.0))
+    r, g, b = (float(c) for c in np.clip(noisy, 0.0, 1.0))
+    return r, g, b
 
 
 def _mix(a: RGB, b: RGB, t: float) -> RGB:
-    return tuple(float((1 - t) * x + t * y) for x, y in zip(a, b))
+    r, g, b_ = (float((1 - t) * x + t * y) for x, y in zip(a, b))
+    return r, g, b_
 
 
 def _ridge(rng: np.random.Generator, top: float, bottom: float

@@ -18,10 +18,14 @@ class RankStateHook(Hook):
     save (this hook runs first: its priority is higher), every rank's state is
     gathered to all ranks; rank 0 then writes the gathered list.
 
-    On resume with the same world size, rank ``r`` restores entry ``r``. With
-    a different world size, rank ``r`` restores entry ``r`` when it exists and
-    starts fresh otherwise (logged as a warning), because per-rank state such
-    as an image pool has no meaningful re-partitioning.
+    The state belongs to one run, so it is restored on **resume** only
+    (``runner._resume``, the flag MMEngine's own ``EMAHook`` checks); a
+    ``load_from`` takes the weights and leaves this state fresh, as
+    configured. On resume with the same world size, rank ``r`` restores
+    entry ``r``. With a different world size, rank ``r`` restores entry
+    ``r`` when it exists and starts fresh otherwise (logged as a warning),
+    because per-rank state such as an image pool has no meaningful
+    re-partitioning.
 
     Subclasses implement :meth:`collect` and :meth:`restore`.
     """
@@ -80,9 +84,15 @@ class RankStateHook(Hook):
             world_size=len(states), states=states)
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        """Restore this rank's entry, if the checkpoint has one."""
+        """On resume, restore this rank's entry if the checkpoint has one."""
         saved = checkpoint.get(self.checkpoint_key)
         if saved is None:
+            return
+        if not getattr(runner, '_resume', False):
+            print_log(
+                f'{type(self).__name__}: loading weights only (not a '
+                f'resume); the checkpoint\'s {self.checkpoint_key!r} are '
+                'not restored.', logger='current')
             return
         rank, world_size = get_dist_info()
         states = saved['states']

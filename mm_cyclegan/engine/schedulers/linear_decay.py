@@ -46,7 +46,8 @@ class LinearDecayParamScheduler(_ParamScheduler):
         begin = int(begin * epoch_length)
         if end != INF:
             end = int(end * epoch_length)
-        return cls(*args, begin=begin, end=end, by_epoch=False, **kwargs)
+        kwargs.update(begin=begin, end=end, by_epoch=False)
+        return cls(*args, **kwargs)
 
     def _get_value(self) -> list[float]:
         # last_step counts steps since ``begin`` (0 at ``begin``).

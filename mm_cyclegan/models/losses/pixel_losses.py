@@ -19,6 +19,9 @@ class PixelDistanceLoss(nn.Module):
         mode: ``'l1'`` (the paper's) or ``'l2'``.
     """
 
+    loss_weight: float
+    mode: str
+
     def __init__(self, loss_weight: float = 1.0, mode: str = 'l1') -> None:
         super().__init__()
         self.loss_weight = check_number('loss_weight', loss_weight, 0)

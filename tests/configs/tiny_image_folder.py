@@ -1,4 +1,5 @@
-# Tiny CycleGAN on the real horse2zebra photos at 64 px (integration test).
+# Tiny CycleGAN on an image folder at 64 px (integration test). data_root
+# must be given (tests write random PNGs with helpers.make_image_folder).
 _base_ = ['tiny_procedural.py']
 
 train_dataloader = dict(
@@ -7,7 +8,7 @@ train_dataloader = dict(
     dataset=dict(
         _delete_=True,
         type='UnpairedImageDataset',
-        data_root='../shared/data/horse2zebra',
+        data_root=None,
         split='train',
         preprocess='resize_and_crop',
         load_size=72,
