@@ -57,10 +57,14 @@ def main(argv=None) -> int:
               'nothing to test.', file=sys.stderr)
         return 2
     init_cpu_distributed(cfg.launcher)
-    runner = build_runner(cfg)
+    try:
+        runner = build_runner(cfg)
+    except (ValueError, TypeError) as err:
+        print(f'error in config {args.config}: {err}', file=sys.stderr)
+        return 2
     try:
         metrics = runner.test()
-    except (CheckpointMismatchError, FileNotFoundError) as err:
+    except CheckpointMismatchError as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
     report_results(runner, metrics)

@@ -72,6 +72,11 @@ def main(argv=None) -> int:
     """Entry point; returns the process exit code."""
     args = parse_args(argv)
     from mm_cyclegan.compat import init_cpu_distributed
+    from mm_cyclegan.engine import (
+        CheckpointMismatchError,
+        StartupCheckError,
+        UnsafeCheckpointError,
+    )
 
     try:
         cfg = prepare_config(args)
@@ -86,8 +91,19 @@ def main(argv=None) -> int:
     init_cpu_distributed(cfg.launcher)
     if args.overwrite:
         remove_previous_run(cfg)
-    runner = build_runner(cfg)
-    runner.train()
+    try:
+        # Builds every hook, checks hook arguments and channels: a config
+        # mistake stops here, before the first iteration.
+        runner = build_runner(cfg)
+    except (ValueError, TypeError) as err:
+        print(f'error in config {args.config}: {err}', file=sys.stderr)
+        return 2
+    try:
+        runner.train()
+    except (CheckpointMismatchError, StartupCheckError,
+            UnsafeCheckpointError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
     metrics = None
     if not args.no_test and cfg.get('test_dataloader') is not None:
         metrics = runner.test()

@@ -19,6 +19,7 @@ from .optim_constructor import CycleGANOptimWrapperConstructor
 from .runner import (
     CycleGANRunner,
     NonFiniteCheckpointError,
+    StartupCheckError,
     find_resumable_checkpoint,
 )
 from .schedulers import LinearDecayLR
@@ -28,6 +29,7 @@ __all__ = [
     'CycleGANRunner', 'EpochsAsItersTrainLoop', 'FiniteLossHook',
     'ImagePool', 'ImagePoolHook', 'LinearDecayLR', 'LoadReport',
     'NonFiniteCheckpointError', 'RNGStateHook', 'SafeCheckpointHook',
+    'StartupCheckError',
     'TranslationVisualizationHook', 'UnsafeCheckpointError',
     'find_resumable_checkpoint', 'load_model_weights', 'read_checkpoint'
 ]

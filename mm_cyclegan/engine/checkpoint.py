@@ -237,8 +237,12 @@ def read_checkpoint(path: str, map_location: Any = 'cpu',
         loaded = torch.load(path, map_location=map_location,
                             weights_only=False,
                             pickle_module=_tensors_only_pickle(ignored))
-        if isinstance(loaded, dict):
-            loaded['_ignored_types'] = sorted(ignored)
+        if not isinstance(loaded, dict):
+            raise UnsafeCheckpointError(
+                f'{path} holds a {type(loaded).__name__}, not a checkpoint '
+                'dict') from None
+        loaded = decode_state(loaded)
+        loaded['_ignored_types'] = sorted(ignored)
         return loaded
     if not isinstance(loaded, dict):
         raise UnsafeCheckpointError(

@@ -29,6 +29,10 @@ from .checkpoint import (
 _ITER_RE = re.compile(r'(?:iter|epoch)_(\d+)\.pth$')
 
 
+class StartupCheckError(ValueError):
+    """The config cannot work; found before the first iteration."""
+
+
 class NonFiniteCheckpointError(RuntimeError):
     """The weights to be saved hold NaN or inf; nothing was written."""
 
@@ -93,6 +97,37 @@ def find_resumable_checkpoint(
     return None
 
 
+def _forward_problem(model, domain: str, size: tuple[int, int]
+                     ) -> Optional[str]:
+    """Why the generator and discriminators fail on an image of ``size``
+    in ``domain`` (a zero tensor through the real networks), or None."""
+    import torch
+    channels = getattr(model, f'channels_{domain}', 3)
+    direction = 'a2b' if domain == 'a' else 'b2a'
+    other = 'b' if domain == 'a' else 'a'
+    generator = getattr(model, f'generator_{direction}', None)
+    critic_in = getattr(model, f'discriminator_{domain}', None)
+    critic_out = getattr(model, f'discriminator_{other}', None)
+    if generator is None:
+        return None
+    device = next(model.parameters()).device
+    image = torch.zeros(1, channels, *size, device=device)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            fake = generator(image)
+            if critic_in is not None:
+                critic_in(image)
+            if critic_out is not None:
+                critic_out(fake)
+    except (RuntimeError, ValueError) as err:  # conv/pad/norm size errors
+        return str(err).splitlines()[0][:200]
+    finally:
+        model.train(was_training)
+    return None
+
+
 @RUNNERS.register_module()
 class CycleGANRunner(Runner):
     """:class:`mmengine.runner.Runner` with safe checkpoints.
@@ -141,7 +176,7 @@ class CycleGANRunner(Runner):
                     hints.append(f'{name!r}' + (f' (did you mean '
                                                 f'{close[0]!r}?)'
                                                 if close else ''))
-                raise ValueError(
+                raise StartupCheckError(
                     f'{type(hook).__name__} got unknown argument(s) '
                     f'{", ".join(hints)}; it accepts '
                     f'{", ".join(sorted(known - {"self", "kwargs"}))}')
@@ -159,12 +194,53 @@ class CycleGANRunner(Runner):
             got = dataset.get(f'channels_{domain}')
             if want is not None and got is not None and int(got) != int(
                     want):
-                raise ValueError(
+                raise StartupCheckError(
                     f'train_dataloader.dataset.channels_{domain}={got} but '
                     f'the generators take {want}-channel images in domain '
                     f'{domain} (model.generator_a2b '
                     f'{"in" if domain == "a" else "out"}_channels={want}); '
                     'make them equal')
+
+    def train(self):
+        """Check that unprocessed images fit the model, then train."""
+        self._check_unprocessed_sizes()
+        return super().train()
+
+    def _check_unprocessed_sizes(self) -> None:
+        """With ``preprocess='none'`` images keep their size: explain at
+        start-up when they are too small for the networks, or of mixed
+        sizes in batches of more than one (naming the files)."""
+        loader = self.train_dataloader
+        dataset = getattr(loader, 'dataset', None)
+        mode = getattr(getattr(dataset, 'preprocess', None), 'mode', None)
+        scans = [getattr(dataset, f'_scan_{d}', None) for d in ('a', 'b')]
+        if mode != 'none' or None in scans:
+            return
+        model = self.model.module if is_model_wrapper(self.model) \
+            else self.model
+        for domain, scan in zip(('a', 'b'), scans):
+            if not scan.files:
+                continue
+            padded = [(-(-h // 4) * 4, -(-w // 4) * 4) for h, w in scan.sizes]
+            smallest = min(range(len(padded)), key=lambda i: padded[i])
+            problem = _forward_problem(model, domain, padded[smallest])
+            if problem:
+                height, width = scan.sizes[smallest]
+                raise StartupCheckError(
+                    f'preprocess="none": {scan.files[smallest]} is '
+                    f'{width}x{height} (width x height), too small for the '
+                    f'networks ({problem}); use larger images or a crop '
+                    'mode')
+            if getattr(loader, 'batch_size', 1) > 1 and len(set(padded)) > 1:
+                other = next(i for i, size in enumerate(padded)
+                             if size != padded[0])
+                raise StartupCheckError(
+                    'preprocess="none" keeps each image\'s size, so a batch '
+                    f'of {loader.batch_size} needs images of one size, but '
+                    f'{scan.files[0]} is {scan.sizes[0][1]}x'
+                    f'{scan.sizes[0][0]} and {scan.files[other]} is '
+                    f'{scan.sizes[other][1]}x{scan.sizes[other][0]}; use '
+                    'batch_size=1 or a crop mode')
 
     # --------------------------------------------------------------- saving
     @master_only
