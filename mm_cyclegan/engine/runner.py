@@ -162,9 +162,15 @@ class CycleGANRunner(Runner):
     def _check_checkpoint_hook_args(self) -> None:
         """Extra ``CheckpointHook`` arguments go to ``save_checkpoint``:
         check them now, not at the first save."""
-        accepted = set(inspect.signature(self.save_checkpoint).parameters)
-        known = accepted | set(
-            inspect.signature(CheckpointHook.__init__).parameters)
+        # What the hook passes itself; an extra key repeating one of these
+        # fails as well ("got multiple values").
+        passed = {'self', 'out_dir', 'filename', 'file_client_args',
+                  'save_optimizer', 'save_param_scheduler', 'meta',
+                  'by_epoch', 'backend_args'}
+        accepted = set(inspect.signature(
+            Runner.save_checkpoint).parameters) - passed
+        known = set(inspect.signature(CheckpointHook.__init__).parameters
+                    ) - {'self', 'kwargs'}
         for hook in self.hooks:
             if not isinstance(hook, CheckpointHook):
                 continue
@@ -178,8 +184,8 @@ class CycleGANRunner(Runner):
                                                 if close else ''))
                 raise StartupCheckError(
                     f'{type(hook).__name__} got unknown argument(s) '
-                    f'{", ".join(hints)}; it accepts '
-                    f'{", ".join(sorted(known - {"self", "kwargs"}))}')
+                    f'{", ".join(hints)} (default_hooks.checkpoint); it '
+                    f'accepts {", ".join(sorted(known | accepted))}')
 
     def _check_channels(self) -> None:
         """Dataset channels must equal the generators' (named both)."""

@@ -238,26 +238,28 @@ def _poisoned_config(tmp_path, at, when):
         "custom_hooks = [dict(type='FiniteLossHook'),\n"
         "    dict(type='ImagePoolHook', pool_size=2),\n"
         f"    dict(type='PoisonWeightsHook', at={at}, when={when!r})]\n"
-        "default_hooks = dict(checkpoint=dict(max_keep_ckpts=1))\n")
+        "default_hooks = dict(checkpoint=dict(interval=1, max_keep_ckpts=1))\n"
+        "train_cfg = dict(max_iters=3)\n")
     return str(config)
 
 
 def test_non_finite_loss_stops_at_once(tmp_path):
     from mm_cyclegan.engine.hooks import NonFiniteLossError
-    with pytest.raises(NonFiniteLossError, match=r'iteration 3: loss_\w+='):
-        train(tmp_path, config=_poisoned_config(tmp_path, 3, 'before'))
-    assert osp.exists(tmp_path / 'iter_2.pth')
-    assert not glob.glob(str(tmp_path / 'iter_[3-9].pth*'))
+    with pytest.raises(NonFiniteLossError, match=r'iteration 2: loss_\w+='):
+        train(tmp_path, config=_poisoned_config(tmp_path, 2, 'before'))
+    # Stopped before the checkpoint of the diverged iteration.
+    assert osp.exists(tmp_path / 'iter_1.pth')
+    assert not glob.glob(str(tmp_path / 'iter_[2-9].pth*'))
 
 
 def test_non_finite_checkpoint_is_not_written_and_keeps_the_last(tmp_path):
     from mm_cyclegan.engine import NonFiniteCheckpointError
-    with pytest.raises(NonFiniteCheckpointError, match='iter_4.pth'):
-        train(tmp_path, config=_poisoned_config(tmp_path, 4, 'after'))
-    # max_keep_ckpts=1: rotation would have deleted iter_2 before saving.
-    assert osp.exists(tmp_path / 'iter_2.pth')
-    assert not glob.glob(str(tmp_path / 'iter_4.pth*'))
-    assert (tmp_path / 'last_checkpoint').read_text() == 'iter_2.pth'
+    with pytest.raises(NonFiniteCheckpointError, match='iter_2.pth'):
+        train(tmp_path, config=_poisoned_config(tmp_path, 2, 'after'))
+    # max_keep_ckpts=1: MMEngine's rotation deletes iter_1 before saving.
+    assert osp.exists(tmp_path / 'iter_1.pth')
+    assert not glob.glob(str(tmp_path / 'iter_2.pth*'))
+    assert (tmp_path / 'last_checkpoint').read_text() == 'iter_1.pth'
 
 
 def test_copied_work_dir_with_damaged_newest_resumes_its_own(
