@@ -26,7 +26,7 @@ $(STAMP): $(PY) requirements/runtime.txt requirements/tests.txt setup.py
 install: $(STAMP)
 
 demo: install
-	$(PY) tools/train.py configs/cyclegan_demo.py
+	$(PY) tools/train.py configs/cyclegan_demo.py --overwrite
 
 lint: install
 	$(PY) -m ruff check mm_cyclegan tests tools configs benchmarks setup.py

@@ -62,6 +62,7 @@ default_hooks = dict(
     logger=dict(interval=100),
     checkpoint=dict(interval=500, max_keep_ckpts=2))
 custom_hooks = [
+    dict(type='FiniteLossHook'),
     dict(type='ImagePoolHook', pool_size=50, swap_prob=0.5),
     dict(type='RNGStateHook'),
     dict(type='TranslationVisualizationHook', interval=250, num_samples=4),

@@ -7,30 +7,27 @@ here could not be solved by a pin.
 
 * :func:`patch_mmcv_ext_loader` -- mmcv-lite ships no compiled ops, yet
   ``import mmagic.models`` imports ``mmcv.ops`` through unrelated editors
-  (BasicVSR++, EDVR, TDAN, StyleGAN2). See ``../shared/STACK.md`` item 2 and
-  open-mmlab/mmcv#2938 ("No module named 'mmcv._ext'" with mmcv-lite).
-* :func:`safe_checkpoint_loading` / :func:`trusted_checkpoint_loading` --
-  MMEngine 0.10.7 calls ``torch.load`` without ``weights_only``
-  (open-mmlab/mmengine#1605). Under torch >= 2.6 that default is ``True`` and
-  refuses MMEngine's own resume checkpoints. We load *our own* resume
-  checkpoints with full unpickling and everything else (``load_from``,
-  pretrained weights) tensors-only.
+  (BasicVSR++, EDVR, TDAN, StyleGAN2); open-mmlab/mmcv#2938 ("No module
+  named 'mmcv._ext'" with mmcv-lite).
 * :func:`init_cpu_distributed` -- MMEngine's ``init_dist`` always calls
   ``torch.cuda.set_device`` (open-mmlab/mmengine#1335), which fails on a
   machine without GPUs. We initialise a gloo process group ourselves there.
+* :func:`cpu_ddp_wrapper_cfg` -- MMEngine's Runner passes
+  ``device_ids=[LOCAL_RANK]`` to the DDP wrappers, which DDP rejects for
+  CPU modules; without CUDA they get ``device_ids=None``.
+
+Importing :mod:`mm_cyclegan` applies only :func:`patch_mmcv_ext_loader`
+(MMagic's own import needs it). The checkpoint-loading policy is not a
+workaround and lives in :mod:`mm_cyclegan.engine.checkpoint`, used by our
+runner and tools; other Runners in the process are left alone.
 """
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import os
-import os.path as osp
-import threading
-from typing import Any, Iterator
+from typing import Any, Optional
 
 import torch
-
-_state = threading.local()
 
 
 class MissingCompiledOps:
@@ -81,112 +78,6 @@ def patch_mmcv_ext_loader() -> bool:
 
 
 # --------------------------------------------------------------------------
-# checkpoint loading policy
-
-
-def _weights_only_default() -> bool:
-    return not getattr(_state, 'trusted', False)
-
-
-@contextlib.contextmanager
-def trusted_checkpoint_loading() -> Iterator[None]:
-    """Within this block, local checkpoints are fully unpickled.
-
-    Used only to resume from checkpoints that our own runs wrote (they hold
-    MMEngine's message hub and numpy RNG states, which ``weights_only``
-    refuses).
-    """
-    previous = getattr(_state, 'trusted', False)
-    _state.trusted = True
-    try:
-        yield
-    finally:
-        _state.trusted = previous
-
-
-class _Inert:
-    """Placeholder for any object a tensors-only load refuses to build."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def __setstate__(self, state: Any) -> None:
-        pass
-
-    def __call__(self, *args: Any, **kwargs: Any) -> '_Inert':
-        return _Inert()
-
-
-# What tensors, containers and numpy arrays need; nothing that runs code.
-_TENSOR_GLOBALS = {
-    ('collections', 'OrderedDict'),
-    ('torch._utils', '_rebuild_tensor_v2'),
-    ('torch._utils', '_rebuild_parameter'),
-    ('torch', 'Size'),
-    ('_codecs', 'encode'),
-    ('numpy', 'dtype'),
-    ('numpy', 'ndarray'),
-    ('numpy.core.multiarray', '_reconstruct'),
-    ('numpy.core.multiarray', 'scalar'),
-    ('numpy._core.multiarray', '_reconstruct'),
-    ('numpy._core.multiarray', 'scalar'),
-}
-
-
-class _TensorsOnlyPickle:
-    """A ``pickle_module`` for ``torch.load`` that builds tensors, containers
-    and numpy arrays, and turns every other global (MMEngine's message-hub
-    buffers, ``getattr``, arbitrary classes) into an inert placeholder."""
-
-    import pickle as _pickle
-    load = _pickle.load
-    loads = _pickle.loads
-
-    class Unpickler(_pickle.Unpickler):
-
-        def find_class(self, module: str, name: str) -> Any:
-            if (module, name) in _TENSOR_GLOBALS or (
-                    module == 'torch' and name.endswith('Storage')):
-                return super().find_class(module, name)
-            return _Inert
-
-
-def load_local_checkpoint(filename: str,
-                          map_location: Any = None) -> dict:
-    """Load a local checkpoint: tensors only unless loading is trusted.
-
-    Untrusted loads first try ``weights_only=True``; a checkpoint holding
-    other objects as well (for example one of our own training checkpoints
-    given to ``load_from`` or ``tools/test.py``) is then read with an
-    unpickler that builds tensors and replaces everything else with inert
-    placeholders, so its ``state_dict`` is usable and no foreign code runs.
-    """
-    filename = osp.expanduser(filename)
-    if not osp.isfile(filename):
-        raise FileNotFoundError(f'{filename} can not be found.')
-    if not _weights_only_default():
-        return torch.load(filename, map_location=map_location,
-                          weights_only=False)
-    try:
-        return torch.load(
-            filename, map_location=map_location, weights_only=True)
-    except Exception as err:  # UnpicklingError, RuntimeError by version
-        if 'weights_only' not in str(err):
-            raise
-    return torch.load(filename, map_location=map_location,
-                      weights_only=False, pickle_module=_TensorsOnlyPickle)
-
-
-def safe_checkpoint_loading() -> None:
-    """Route MMEngine's local checkpoint loading through our policy."""
-    from mmengine.runner.checkpoint import CheckpointLoader
-    current = CheckpointLoader._schemes.get('')
-    if current is load_local_checkpoint:
-        return
-    CheckpointLoader.register_scheme('', load_local_checkpoint, force=True)
-
-
-# --------------------------------------------------------------------------
 # distributed initialisation
 
 
@@ -227,7 +118,20 @@ def init_cpu_distributed(launcher: str, backend: str = 'gloo') -> bool:
     return True
 
 
+def cpu_ddp_wrapper_cfg(model_wrapper_cfg: Optional[dict]
+                        ) -> Optional[dict]:
+    """``model_wrapper_cfg`` for a distributed run; on CPU a copy with
+    ``device_ids=None`` (MMEngine would pass ``[LOCAL_RANK]``, which DDP
+    rejects for CPU modules). Unchanged when CUDA is available or no
+    wrapper is configured."""
+    if model_wrapper_cfg is None or torch.cuda.is_available():
+        return model_wrapper_cfg
+    model_wrapper_cfg = dict(model_wrapper_cfg)
+    model_wrapper_cfg['device_ids'] = None
+    return model_wrapper_cfg
+
+
 def apply_all() -> None:
-    """Apply every import-time workaround (idempotent)."""
+    """Apply every import-time workaround (idempotent): only what importing
+    MMagic itself needs."""
     patch_mmcv_ext_loader()
-    safe_checkpoint_loading()

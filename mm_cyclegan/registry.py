@@ -8,6 +8,7 @@ first. MMagic's own components stay reachable as ``'mmagic.Y'``.
 from mmagic.registry import DATA_SAMPLERS as MMAGIC_DATA_SAMPLERS
 from mmagic.registry import DATASETS as MMAGIC_DATASETS
 from mmagic.registry import HOOKS as MMAGIC_HOOKS
+from mmagic.registry import LOG_PROCESSORS as MMAGIC_LOG_PROCESSORS
 from mmagic.registry import LOOPS as MMAGIC_LOOPS
 from mmagic.registry import METRICS as MMAGIC_METRICS
 from mmagic.registry import MODEL_WRAPPERS as MMAGIC_MODEL_WRAPPERS
@@ -39,6 +40,9 @@ DATA_SAMPLERS = _child('data sampler', MMAGIC_DATA_SAMPLERS,
                        'mm_cyclegan.datasets')
 TRANSFORMS = _child('transform', MMAGIC_TRANSFORMS, 'mm_cyclegan.datasets')
 HOOKS = _child('hook', MMAGIC_HOOKS, 'mm_cyclegan.engine')
+# Without it every run warns that scope 'mm_cyclegan' has no log_processor.
+LOG_PROCESSORS = _child('log_processor', MMAGIC_LOG_PROCESSORS,
+                        'mm_cyclegan.engine')
 LOOPS = _child('loop', MMAGIC_LOOPS, 'mm_cyclegan.engine')
 RUNNERS = _child('runner', MMAGIC_RUNNERS, 'mm_cyclegan.engine')
 PARAM_SCHEDULERS = _child('parameter scheduler', MMAGIC_PARAM_SCHEDULERS,

@@ -63,9 +63,9 @@ def train(work_dir, *options, config=TINY_CONFIG, check=True, extra=(),
 
 
 def weights(path):
-    """The model state dict of a checkpoint (full load; our own files)."""
+    """The model state dict of a checkpoint (ours load weights_only)."""
     return torch.load(path, map_location='cpu',
-                      weights_only=False)['state_dict']
+                      weights_only=True)['state_dict']
 
 
 def assert_same_weights(path_a, path_b, context=''):

@@ -12,7 +12,7 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
 
 import mm_cyclegan  # noqa: E402,F401  (applies compat workarounds)
 
@@ -21,7 +21,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description='Test a CycleGAN model')
     parser.add_argument('config', help='config file path')
-    parser.add_argument('checkpoint', help='checkpoint (weights) to test')
+    parser.add_argument('checkpoint', help='checkpoint (weights) to test; '
+                        'read tensors-only, loaded strictly')
     parser.add_argument('--work-dir', help='where logs go')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         default={}, metavar='KEY=VALUE')
@@ -36,25 +37,36 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     """Entry point; returns the process exit code."""
     args = parse_args(argv)
-    from mm_cyclegan.apis.training import report_results
+    from mm_cyclegan.apis.training import (
+        build_runner,
+        prepare_config,
+        report_results,
+    )
     from mm_cyclegan.compat import init_cpu_distributed
-    from mm_cyclegan.engine import CycleGANRunner
+    from mm_cyclegan.engine import CheckpointMismatchError
 
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    # Weights only (tensors-only, strict): a test needs no optimiser state.
+    args.load_from = args.checkpoint
+    try:
+        cfg = prepare_config(args)
+    except (FileNotFoundError, ValueError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
     if cfg.get('test_dataloader') is None:
         print(f'{args.config} defines no test_dataloader/test_evaluator; '
               'nothing to test.', file=sys.stderr)
         return 2
-    cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
-        'work_dirs', osp.splitext(osp.basename(args.config))[0])
-    cfg.launcher = args.launcher
-    # Weights only (tensors-only loading): a test never needs optimiser state.
-    cfg.load_from, cfg.resume = args.checkpoint, False
     init_cpu_distributed(cfg.launcher)
-    runner = CycleGANRunner.from_cfg(cfg)
-    metrics = runner.test()
+    try:
+        runner = build_runner(cfg)
+    except (ValueError, TypeError) as err:
+        print(f'error in config {args.config}: {err}', file=sys.stderr)
+        return 2
+    try:
+        metrics = runner.test()
+    except CheckpointMismatchError as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
     report_results(runner, metrics)
     return 0
 

@@ -3,6 +3,8 @@
     python tools/train.py configs/cyclegan_demo.py
     python tools/train.py CONFIG --resume            # latest in work dir
     python tools/train.py CONFIG --resume PATH.pth   # a given checkpoint
+    python tools/train.py CONFIG --load-from W.pth [--partial]  # weights
+    python tools/train.py CONFIG --overwrite         # replace an earlier run
     bash tools/dist_train.sh CONFIG 8                # torchrun, 8 processes
 """
 from __future__ import annotations
@@ -19,8 +21,11 @@ from mmengine.config import DictAction  # noqa: E402
 
 import mm_cyclegan  # noqa: E402,F401  (applies compat workarounds)
 from mm_cyclegan.apis.training import (  # noqa: E402
+    build_runner,
+    existing_run_problem,
     preflight_data,
     prepare_config,
+    remove_previous_run,
     report_results,
 )
 
@@ -35,7 +40,14 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='resume from CKPT, or from the latest checkpoint in the work '
         'dir when CKPT is omitted')
     parser.add_argument('--load-from', metavar='CKPT',
-                        help='initialise weights only (tensors-only loading)')
+                        help='initialise weights only (tensors-only loading; '
+                        'strict: every key and shape must match)')
+    parser.add_argument('--partial', action='store_true',
+                        help='with --load-from: load the weights that fit '
+                        'and list the rest (e.g. a new discriminator)')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='train from scratch in a work dir that holds '
+                        'an earlier run: its checkpoints are deleted first')
     parser.add_argument('--amp', action='store_true',
                         help='automatic mixed precision (needs CUDA)')
     parser.add_argument('--no-test', action='store_true',
@@ -48,6 +60,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         choices=['none', 'pytorch', 'slurm', 'mpi'])
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
+    if args.partial and not args.load_from:
+        parser.error('--partial needs --load-from CKPT')
+    if args.overwrite and args.resume:
+        parser.error('--overwrite and --resume exclude each other')
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
 
@@ -56,16 +72,38 @@ def main(argv=None) -> int:
     """Entry point; returns the process exit code."""
     args = parse_args(argv)
     from mm_cyclegan.compat import init_cpu_distributed
-    from mm_cyclegan.engine import CycleGANRunner
+    from mm_cyclegan.engine import (
+        CheckpointMismatchError,
+        StartupCheckError,
+        UnsafeCheckpointError,
+    )
 
-    cfg = prepare_config(args)
-    problem = preflight_data(cfg)
+    try:
+        cfg = prepare_config(args)
+    except (FileNotFoundError, ValueError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
+    problem = preflight_data(cfg) or (
+        None if args.overwrite else existing_run_problem(cfg))
     if problem:
         print(problem, file=sys.stderr)
         return 2
     init_cpu_distributed(cfg.launcher)
-    runner = CycleGANRunner.from_cfg(cfg)
-    runner.train()
+    if args.overwrite:
+        remove_previous_run(cfg)
+    try:
+        # Builds every hook, checks hook arguments and channels: a config
+        # mistake stops here, before the first iteration.
+        runner = build_runner(cfg)
+    except (ValueError, TypeError) as err:
+        print(f'error in config {args.config}: {err}', file=sys.stderr)
+        return 2
+    try:
+        runner.train()
+    except (CheckpointMismatchError, StartupCheckError,
+            UnsafeCheckpointError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
     metrics = None
     if not args.no_test and cfg.get('test_dataloader') is not None:
         metrics = runner.test()

@@ -3,8 +3,12 @@ and the end-of-run report."""
 from __future__ import annotations
 
 import argparse
+import ast
+import difflib
 import glob
+import os
 import os.path as osp
+import warnings
 from typing import Optional
 
 from mmengine.config import Config
@@ -12,26 +16,167 @@ from mmengine.config import Config
 _FOLDER_DATASETS = ('UnpairedImageDataset', 'mm_cyclegan.UnpairedImageDataset')
 
 
+#: Top-level config keys that the runner, MMEngine or the tools read.
+KNOWN_CONFIG_KEYS = frozenset({
+    'auto_scale_lr', 'cfg', 'compile', 'custom_hooks', 'custom_imports',
+    'data_preprocessor', 'default_hooks', 'default_scope', 'env_cfg',
+    'experiment_name', 'launcher', 'load_from', 'load_partial', 'log_level',
+    'log_processor', 'model', 'model_wrapper_cfg', 'optim_wrapper',
+    'param_scheduler', 'randomness', 'resume', 'runner_type', 'strategy',
+    'test_cfg', 'test_dataloader', 'test_evaluator', 'train_cfg',
+    'train_dataloader', 'val_cfg', 'val_dataloader', 'val_evaluator',
+    'visualizer', 'work_dir'
+})
+
+
+class ConfigFileError(ValueError):
+    """A config file (or one of its ``_base_`` files) cannot be read."""
+
+
+def _syntax_problem(path: str, seen: set[str]) -> Optional[str]:
+    """The first syntax error in ``path`` or its ``_base_`` files."""
+    path = osp.abspath(path)
+    if path in seen or not path.endswith('.py') or not osp.isfile(path):
+        return None
+    seen.add(path)
+    with open(path, encoding='utf-8') as f:
+        source = f.read()
+    try:
+        tree = ast.parse(source, filename=path)
+    except SyntaxError as err:
+        return (f'syntax error in config file {path}, line {err.lineno}: '
+                f'{err.msg}')
+    for node in tree.body:
+        if (isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == '_base_'
+                for t in node.targets)):
+            try:
+                bases = ast.literal_eval(node.value)
+            except ValueError:
+                return None
+            for base in [bases] if isinstance(bases, str) else bases:
+                found = _syntax_problem(
+                    osp.join(osp.dirname(path), str(base)), seen)
+                if found:
+                    return found
+    return None
+
+
+def load_config(path: str) -> Config:
+    """``Config.fromfile`` whose syntax errors name the file and line
+    (MMEngine reports ``<unknown>`` for the file)."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'config file not found: {path}')
+    try:
+        return Config.fromfile(path)
+    except SyntaxError as err:
+        problem = _syntax_problem(path, set())
+        raise ConfigFileError(problem or f'{path}: {err}') from None
+
+
+def unknown_config_keys(cfg: Config) -> list[str]:
+    """Warnings for top-level keys nothing reads that resemble known ones
+    (``randomnes`` -> ``randomness``); helper variables that resemble
+    nothing (``data_root``) are not reported."""
+    messages = []
+    for key in sorted(cfg.keys()):
+        if key in KNOWN_CONFIG_KEYS or key.startswith('_'):
+            continue
+        close = difflib.get_close_matches(key, KNOWN_CONFIG_KEYS, n=1,
+                                          cutoff=0.75)
+        if close:
+            messages.append(f'config key {key!r} is not used by anything; '
+                            f'did you mean {close[0]!r}?')
+    return messages
+
+
 def prepare_config(args: argparse.Namespace) -> Config:
-    """Load the config and apply the command-line options to it."""
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
+    """Load the config and apply the command-line options to it.
+
+    Shared by ``tools/train.py`` and ``tools/test.py``; options a tool does
+    not have are skipped. Prints a warning for a mistyped top-level key.
+    """
+    cfg = load_config(args.config)
+    if getattr(args, 'cfg_options', None):
         cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir:
+    for message in unknown_config_keys(cfg):
+        warnings.warn(message, UserWarning, stacklevel=2)
+    if getattr(args, 'work_dir', None):
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
         name = osp.splitext(osp.basename(args.config))[0]
         cfg.work_dir = osp.join('work_dirs', name)
-    cfg.launcher = args.launcher
-    if args.resume == 'auto':
+    cfg.launcher = getattr(args, 'launcher', 'none')
+    _cpu_backend(cfg)
+    resume = getattr(args, 'resume', None)
+    if resume == 'auto':
         cfg.resume, cfg.load_from = True, None
-    elif args.resume:
-        cfg.resume, cfg.load_from = True, args.resume
+    elif resume:
+        cfg.resume, cfg.load_from = True, resume
     elif getattr(args, 'load_from', None):
         cfg.resume, cfg.load_from = False, args.load_from
-    if args.amp:
+    if getattr(args, 'partial', False):
+        cfg.load_partial = True
+    if getattr(args, 'amp', False):
         enable_amp(cfg)
     return cfg
+
+
+def _cpu_backend(cfg: Config) -> None:
+    """Without CUDA, distributed runs use gloo: say so in the config (and
+    the log) instead of the recipes' nccl."""
+    import torch
+    dist_cfg = (cfg.get('env_cfg') or {}).get('dist_cfg')
+    if dist_cfg is not None and not torch.cuda.is_available():
+        dist_cfg['backend'] = 'gloo'
+
+
+def existing_run_problem(cfg: Config) -> Optional[str]:
+    """A message when a training run from scratch would write into a work
+    dir that holds another run's checkpoints, else ``None``."""
+    if cfg.get('resume'):
+        return None
+    work_dir = str(cfg.work_dir)
+    found = sorted(glob.glob(osp.join(work_dir, '*.pth')))
+    if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
+        found.append(osp.join(work_dir, 'last_checkpoint'))
+    if not found:
+        return None
+    names = ', '.join(osp.basename(p) for p in found[:4]) + (
+        ', ...' if len(found) > 4 else '')
+    return (f'{work_dir} already holds checkpoints of an earlier run '
+            f'({names}); training from scratch would overwrite them.\n'
+            '  * continue that run: add --resume\n'
+            '  * keep it and start another: --work-dir NEW_DIR\n'
+            '  * replace it: add --overwrite')
+
+
+def remove_previous_run(cfg: Config) -> list[str]:
+    """``--overwrite``: delete the checkpoints and ``last_checkpoint`` of an
+    earlier run in the work dir (main process only), so neither rotation
+    nor a later ``--resume`` mixes the two runs. Returns what was removed."""
+    from mmengine.dist import is_main_process
+    if not is_main_process():
+        return []
+    work_dir = str(cfg.work_dir)
+    removed = sorted(glob.glob(osp.join(work_dir, '*.pth')) + glob.glob(
+        osp.join(work_dir, '*.pth.tmp')))
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(pointer):
+        removed.append(pointer)
+    for path in removed:
+        os.remove(path)
+    return removed
+
+
+def build_runner(cfg: Config):
+    """Build the runner the config names (``runner_type``, looked up in the
+    ``RUNNERS`` registry); :class:`CycleGANRunner` when it names none."""
+    from mm_cyclegan.registry import RUNNERS
+    if cfg.get('runner_type') is None:
+        from mm_cyclegan.engine import CycleGANRunner
+        return CycleGANRunner.from_cfg(cfg)
+    return RUNNERS.build(cfg)
 
 
 def enable_amp(cfg: Config) -> None:
@@ -112,5 +257,9 @@ def report_results(runner, metrics: Optional[dict]) -> None:
     print('\n'.join(lines), flush=True)
 
 
-__all__ = ['enable_amp', 'preflight_data', 'prepare_config',
-           'report_results']
+__all__ = [
+    'ConfigFileError', 'KNOWN_CONFIG_KEYS', 'build_runner', 'enable_amp',
+    'existing_run_problem', 'load_config', 'preflight_data',
+    'prepare_config', 'remove_previous_run', 'report_results',
+    'unknown_config_keys'
+]

@@ -60,14 +60,28 @@ def _is_image_name(name: str) -> bool:
 def list_image_files(folder: str) -> tuple[list[str], int]:
     """Image files under ``folder``, recursively, sorted by relative path.
 
-    Hidden files and folders (names starting with '.') and files with
-    other extensions are skipped; their number is returned second.
+    Symbolic links to folders are followed; a link back into a folder
+    already visited (a loop, or a second path to the same folder) is not
+    entered again and is counted as ignored. Hidden files and folders
+    (names starting with '.') and files with other extensions are skipped;
+    their number is returned second.
     """
     found = []
     ignored = 0
-    for root, dirs, names in os.walk(folder):
+    visited = {osp.realpath(folder)}
+    for root, dirs, names in os.walk(folder, followlinks=True):
         ignored += sum(d.startswith('.') for d in dirs)
-        dirs[:] = [d for d in dirs if not d.startswith('.')]
+        kept = []
+        for name in dirs:
+            real = osp.realpath(osp.join(root, name))
+            if name.startswith('.'):
+                continue
+            if real in visited:
+                ignored += 1
+                continue
+            visited.add(real)
+            kept.append(name)
+        dirs[:] = kept
         for name in names:
             if _is_image_name(name):
                 found.append(osp.relpath(osp.join(root, name), folder))

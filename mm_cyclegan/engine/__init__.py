@@ -1,18 +1,36 @@
 """Training machinery: runner, loop, optimiser constructor, pool, hooks."""
+from .checkpoint import (
+    CheckpointMismatchError,
+    LoadReport,
+    UnsafeCheckpointError,
+    load_model_weights,
+    read_checkpoint,
+)
 from .hooks import (  # noqa: F401
-                    ImagePoolHook,
-                    RNGStateHook,
-                    TranslationVisualizationHook,
+    FiniteLossHook,
+    ImagePoolHook,
+    RNGStateHook,
+    SafeCheckpointHook,
+    TranslationVisualizationHook,
 )
 from .image_pool import ImagePool, ImagePools, make_image_pools
 from .loops import EpochsAsItersTrainLoop
 from .optim_constructor import CycleGANOptimWrapperConstructor
-from .runner import CycleGANRunner, find_resumable_checkpoint
+from .runner import (
+    CycleGANRunner,
+    NonFiniteCheckpointError,
+    StartupCheckError,
+    find_resumable_checkpoint,
+)
 from .schedulers import LinearDecayLR
 
 __all__ = [
-    'CycleGANOptimWrapperConstructor', 'CycleGANRunner',
-    'EpochsAsItersTrainLoop', 'ImagePool', 'ImagePoolHook', 'ImagePools',
-    'LinearDecayLR', 'RNGStateHook', 'TranslationVisualizationHook',
-    'find_resumable_checkpoint', 'make_image_pools'
+    'CheckpointMismatchError', 'CycleGANOptimWrapperConstructor',
+    'CycleGANRunner', 'EpochsAsItersTrainLoop', 'FiniteLossHook',
+    'ImagePool', 'ImagePoolHook', 'ImagePools', 'LinearDecayLR', 'LoadReport',
+    'NonFiniteCheckpointError', 'RNGStateHook', 'SafeCheckpointHook',
+    'StartupCheckError',
+    'TranslationVisualizationHook', 'UnsafeCheckpointError',
+    'find_resumable_checkpoint', 'load_model_weights', 'make_image_pools',
+    'read_checkpoint'
 ]

@@ -1,94 +1,352 @@
-"""MMEngine's Runner with crash-safe checkpoints and a safe loading policy."""
+"""MMEngine's Runner with safe checkpoints: atomic, plain, finite, strict."""
 from __future__ import annotations
 
+import difflib
 import glob
+import inspect
 import os
 import os.path as osp
 import re
-from typing import Optional
+from typing import Callable, Optional
 
-import torch
 from mmengine.dist import master_only
+from mmengine.hooks import CheckpointHook
+from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
-from mm_cyclegan.compat import trusted_checkpoint_loading
+from mm_cyclegan.compat import cpu_ddp_wrapper_cfg
 from mm_cyclegan.registry import RUNNERS
+
+from .checkpoint import (
+    CHECKPOINT_FORMAT,
+    encode_state,
+    is_intact_checkpoint,
+    load_model_weights,
+    non_finite_tensors,
+    read_checkpoint,
+)
 
 _ITER_RE = re.compile(r'(?:iter|epoch)_(\d+)\.pth$')
 
 
-def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
-    """Return the newest complete checkpoint in ``work_dir``, or ``None``.
+class StartupCheckError(ValueError):
+    """The config cannot work; found before the first iteration."""
 
-    Trusts ``last_checkpoint`` when it names an existing file; otherwise
-    (missing, empty, or pointing at a file that is gone) falls back to the
-    ``iter_N.pth`` / ``epoch_N.pth`` with the largest ``N``. Temporary files
-    of an interrupted save (``*.pth.tmp``) are never returned.
+
+class NonFiniteCheckpointError(RuntimeError):
+    """The weights to be saved hold NaN or inf; nothing was written."""
+
+
+def _log(message: str, logger: Optional[Callable[[str], None]]) -> None:
+    if logger is not None:
+        logger(message)
+
+
+def _pointer_target(work_dir: str) -> Optional[str]:
+    """The file ``last_checkpoint`` names, resolved inside ``work_dir``.
+
+    New pointers are relative to the work dir. Old ones are absolute: when
+    the work dir was copied or moved, the file of the same name *in this
+    work dir* is meant, never the one at the old place.
     """
     pointer = osp.join(work_dir, 'last_checkpoint')
-    if osp.isfile(pointer):
-        with open(pointer, encoding='utf-8') as f:
-            named = f.read().strip()
-        if named and osp.isfile(named):
-            return named
+    if not osp.isfile(pointer):
+        return None
+    with open(pointer, encoding='utf-8') as f:
+        named = f.read().strip()
+    if not named:
+        return None
+    if not osp.isabs(named):
+        return osp.join(work_dir, named)
+    return osp.join(work_dir, osp.basename(named))
+
+
+def find_resumable_checkpoint(
+        work_dir: str,
+        logger: Optional[Callable[[str], None]] = None) -> Optional[str]:
+    """Return the newest intact checkpoint in ``work_dir``, or ``None``.
+
+    Candidates, in order: the file ``last_checkpoint`` names (a path
+    relative to ``work_dir``; old absolute pointers are taken by file name
+    inside ``work_dir``), then ``iter_N.pth`` / ``epoch_N.pth`` from the
+    largest ``N`` down. A candidate that is missing, truncated or damaged
+    (its zip directory or a CRC fails) is skipped, with a message to
+    ``logger``; ``*.pth.tmp`` files of an interrupted save are never
+    returned.
+    """
     candidates = []
+    named = _pointer_target(work_dir)
+    if named is not None:
+        candidates.append(named)
+    numbered = []
     for path in glob.glob(osp.join(work_dir, '*.pth')):
         match = _ITER_RE.search(osp.basename(path))
         if match:
-            candidates.append((int(match.group(1)), path))
-    return max(candidates)[1] if candidates else None
+            numbered.append((int(match.group(1)), path))
+    candidates += [p for _, p in sorted(numbered, reverse=True)
+                   if p != named]
+    for path in candidates:
+        if not osp.isfile(path):
+            _log(f'last_checkpoint names {path}, which does not exist; '
+                 'looking for other checkpoints.', logger)
+        elif not is_intact_checkpoint(path):
+            _log(f'Skipping {path}: the file is truncated or damaged.',
+                 logger)
+        else:
+            return path
+    return None
+
+
+def _forward_problem(model, domain: str, size: tuple[int, int]
+                     ) -> Optional[str]:
+    """Why the generator and discriminators fail on an image of ``size``
+    in ``domain`` (a zero tensor through the real networks), or None."""
+    import torch
+    channels = getattr(model, f'channels_{domain}', 3)
+    direction = 'a2b' if domain == 'a' else 'b2a'
+    other = 'b' if domain == 'a' else 'a'
+    generator = getattr(model, f'generator_{direction}', None)
+    critic_in = getattr(model, f'discriminator_{domain}', None)
+    critic_out = getattr(model, f'discriminator_{other}', None)
+    if generator is None:
+        return None
+    device = next(model.parameters()).device
+    image = torch.zeros(1, channels, *size, device=device)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            fake = generator(image)
+            if critic_in is not None:
+                critic_in(image)
+            if critic_out is not None:
+                critic_out(fake)
+    except (RuntimeError, ValueError) as err:  # conv/pad/norm size errors
+        return str(err).splitlines()[0][:200]
+    finally:
+        model.train(was_training)
+    return None
 
 
 @RUNNERS.register_module()
 class CycleGANRunner(Runner):
-    """:class:`mmengine.runner.Runner` with three changes.
+    """:class:`mmengine.runner.Runner` with safe checkpoints.
 
-    * **Atomic checkpoints**: each checkpoint is written to ``<name>.tmp`` and
-      renamed into place, so a kill while saving never leaves a truncated
-      file where the last good checkpoint is looked for.
-    * **Loading policy**: ``resume`` unpickles our own checkpoints in full
-      (they hold optimiser, scheduler, pool and RNG states); ``load_from`` and
-      any other weights are loaded with ``weights_only=True``
-      (see :mod:`mm_cyclegan.compat`).
-    * **CPU distributed**: without CUDA the DDP wrappers get
-      ``device_ids=None`` (MMEngine passes ``[LOCAL_RANK]``, which DDP
-      rejects for CPU modules; ``../shared/STACK.md`` item 5).
+    * **Atomic**: each checkpoint is written to ``<name>.tmp`` and renamed
+      into place, so a kill while saving never leaves a truncated file where
+      the last good checkpoint is looked for.
+    * **Plain and finite**: a checkpoint is converted to tensors and plain
+      containers (:func:`~.checkpoint.encode_state`) after every hook added
+      its state, so it loads with ``weights_only=True``; one whose weights
+      hold NaN/inf is refused (:class:`NonFiniteCheckpointError`).
+    * **Loading policy** (:mod:`mm_cyclegan.engine.checkpoint`): resume reads
+      only plain files; ``load_from`` and ``test`` read weights
+      tensors-only. Weights load strictly (missing/unexpected/mismatched
+      keys are an error) unless the config sets ``load_partial=True``
+      (``--partial``); resume is always strict.
+    * **Auto-resume** skips damaged checkpoints and never follows a
+      ``last_checkpoint`` out of its work dir.
+    * **Start-up checks**: unknown checkpoint-hook arguments and dataset
+      channels that do not fit the model fail before the first iteration.
+    * **CPU distributed**: the DDP wrappers get ``device_ids=None``
+      (:func:`mm_cyclegan.compat.cpu_ddp_wrapper_cfg`).
     """
 
     _load_from: Optional[str]  # set by MMEngine's Runner
 
+    def __init__(self, *args, **kwargs) -> None:
+        self._resuming = False
+        super().__init__(*args, **kwargs)
+        self._check_checkpoint_hook_args()
+        self._check_channels()
+
+    # ------------------------------------------------------------ start-up
+    def _check_checkpoint_hook_args(self) -> None:
+        """Extra ``CheckpointHook`` arguments go to ``save_checkpoint``:
+        check them now, not at the first save."""
+        # What the hook passes itself; an extra key repeating one of these
+        # fails as well ("got multiple values").
+        passed = {'self', 'out_dir', 'filename', 'file_client_args',
+                  'save_optimizer', 'save_param_scheduler', 'meta',
+                  'by_epoch', 'backend_args'}
+        accepted = set(inspect.signature(
+            Runner.save_checkpoint).parameters) - passed
+        known = set(inspect.signature(CheckpointHook.__init__).parameters
+                    ) - {'self', 'kwargs'}
+        for hook in self.hooks:
+            if not isinstance(hook, CheckpointHook):
+                continue
+            unknown = sorted(set(getattr(hook, 'args', {})) - accepted)
+            if unknown:
+                hints = []
+                for name in unknown:
+                    close = difflib.get_close_matches(name, known, n=1)
+                    hints.append(f'{name!r}' + (f' (did you mean '
+                                                f'{close[0]!r}?)'
+                                                if close else ''))
+                raise StartupCheckError(
+                    f'{type(hook).__name__} got unknown argument(s) '
+                    f'{", ".join(hints)} (default_hooks.checkpoint); it '
+                    f'accepts {", ".join(sorted(known | accepted))}')
+
+    def _check_channels(self) -> None:
+        """Dataset channels must equal the generators' (named both)."""
+        model = self.model.module if is_model_wrapper(self.model) \
+            else self.model
+        loader = self.cfg.get('train_dataloader') if self.cfg else None
+        dataset = loader.get('dataset') if isinstance(loader, dict) else None
+        if not isinstance(dataset, dict):
+            return
+        for domain in ('a', 'b'):
+            want = getattr(model, f'channels_{domain}', None)
+            got = dataset.get(f'channels_{domain}')
+            if want is not None and got is not None and int(got) != int(
+                    want):
+                raise StartupCheckError(
+                    f'train_dataloader.dataset.channels_{domain}={got} but '
+                    f'the generators take {want}-channel images in domain '
+                    f'{domain} (model.generator_a2b '
+                    f'{"in" if domain == "a" else "out"}_channels={want}); '
+                    'make them equal')
+
+    def train(self):
+        """Check that unprocessed images fit the model, then train."""
+        self._check_unprocessed_sizes()
+        return super().train()
+
+    def _check_unprocessed_sizes(self) -> None:
+        """With ``preprocess='none'`` images keep their size: explain at
+        start-up when they are too small for the networks, or of mixed
+        sizes in batches of more than one (naming the files)."""
+        loader = self.train_dataloader
+        dataset = getattr(loader, 'dataset', None)
+        mode = getattr(getattr(dataset, 'preprocess', None), 'mode', None)
+        scans = [getattr(dataset, f'_scan_{d}', None) for d in ('a', 'b')]
+        if mode != 'none' or None in scans:
+            return
+        model = self.model.module if is_model_wrapper(self.model) \
+            else self.model
+        for domain, scan in zip(('a', 'b'), scans):
+            if not scan.files:
+                continue
+            padded = [(-(-h // 4) * 4, -(-w // 4) * 4) for h, w in scan.sizes]
+            smallest = min(range(len(padded)), key=lambda i: padded[i])
+            problem = _forward_problem(model, domain, padded[smallest])
+            if problem:
+                height, width = scan.sizes[smallest]
+                raise StartupCheckError(
+                    f'preprocess="none": {scan.files[smallest]} is '
+                    f'{width}x{height} (width x height), too small for the '
+                    f'networks ({problem}); use larger images or a crop '
+                    'mode')
+            if getattr(loader, 'batch_size', 1) > 1 and len(set(padded)) > 1:
+                other = next(i for i, size in enumerate(padded)
+                             if size != padded[0])
+                raise StartupCheckError(
+                    'preprocess="none" keeps each image\'s size, so a batch '
+                    f'of {loader.batch_size} needs images of one size, but '
+                    f'{scan.files[0]} is {scan.sizes[0][1]}x'
+                    f'{scan.sizes[0][0]} and {scan.files[other]} is '
+                    f'{scan.sizes[other][1]}x{scan.sizes[other][0]}; use '
+                    'batch_size=1 or a crop mode')
+
+    # --------------------------------------------------------------- saving
     @master_only
     def save_checkpoint(self, out_dir: str, filename: str, *args,
                         **kwargs) -> None:
         """Save like MMEngine, but through a temporary file and a rename."""
         final = osp.join(out_dir, filename)
+        self._saving = final
         super().save_checkpoint(out_dir, filename + '.tmp', *args, **kwargs)
         os.replace(final + '.tmp', final)
 
+    def call_hook(self, fn_name: str, **kwargs) -> None:
+        """Call hooks; after ``before_save_checkpoint`` (every hook has
+        added its state) make the checkpoint plain, or refuse it."""
+        super().call_hook(fn_name, **kwargs)
+        if fn_name == 'before_save_checkpoint':
+            self._seal_checkpoint(kwargs['checkpoint'])
+
+    def _seal_checkpoint(self, checkpoint: dict) -> None:
+        name = getattr(self, '_saving', 'checkpoint')
+        bad = non_finite_tensors(checkpoint.get('state_dict', {}))
+        if bad:
+            raise NonFiniteCheckpointError(
+                f'Not writing {name}: {len(bad)} weight tensor(s) hold NaN '
+                f'or inf (e.g. {", ".join(bad[:3])}). Training diverged; '
+                'the earlier checkpoints are kept. Lower the learning rate '
+                'or resume from an earlier checkpoint.')
+        plain = encode_state(checkpoint)
+        checkpoint.clear()
+        checkpoint.update(plain)
+        checkpoint['mm_cyclegan_format'] = CHECKPOINT_FORMAT
+
+    # -------------------------------------------------------------- loading
     def resume(self, filename: str, *args, **kwargs) -> None:
-        """Resume with full unpickling of our own checkpoint."""
-        with trusted_checkpoint_loading():
+        """Resume from a plain checkpoint (see :mod:`.checkpoint`)."""
+        self._resuming = True
+        try:
             super().resume(filename, *args, **kwargs)
+        finally:
+            self._resuming = False
+
+    def load_checkpoint(self, filename: str, map_location='cpu',
+                        strict: bool = True,
+                        revise_keys: Optional[list] = None) -> dict:
+        """Read ``filename`` safely and load its weights strictly.
+
+        Within :meth:`resume` the file must be plain and the load is strict
+        whatever ``strict`` says; otherwise the weights are read
+        tensors-only. ``revise_keys`` is accepted for MMEngine
+        compatibility; a leading ``module.`` is always stripped.
+        """
+        purpose = 'resume' if self._resuming else 'weights'
+        checkpoint = read_checkpoint(filename, map_location, purpose)
+        ignored = checkpoint.pop('_ignored_types', None)
+        if ignored:
+            self.logger.warning(
+                f'{filename} is not a plain checkpoint; read tensors-only. '
+                f'Ignored object types: {", ".join(ignored[:8])}.')
+        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+        model = self.model.module if is_model_wrapper(self.model) \
+            else self.model
+        report = load_model_weights(
+            model, checkpoint, strict=strict or self._resuming,
+            config=self.cfg.filename if self.cfg else None, source=filename)
+        if not report.complete:
+            self.logger.warning(
+                f'Partial load from {filename} ({len(report.loaded)} tensors '
+                f'loaded):\n{report.describe()}')
+        self._has_loaded = True
+        self.logger.info(f'Load checkpoint from {filename}')
+        return checkpoint
 
     def load_or_resume(self) -> None:
-        """Like MMEngine's, but auto-resume skips incomplete checkpoints."""
+        """Resume (explicit file, or the newest intact one in the work dir)
+        or load weights; auto-resume with nothing to resume starts fresh."""
         if self._has_loaded:
             return None
-        if self._resume and self._load_from is None:
-            latest = find_resumable_checkpoint(self.work_dir)
-            if latest is None:
-                self.logger.info(
-                    f'No checkpoint in {self.work_dir} to resume from; '
-                    'starting from scratch.')
-            else:
-                self.logger.info(f'Auto-resuming from {latest}')
-                self._load_from = latest
-        return super().load_or_resume()
+        if self._resume:
+            target = self._load_from
+            if target is None:
+                target = find_resumable_checkpoint(
+                    self.work_dir, logger=self.logger.warning)
+                if target is None:
+                    self.logger.info(
+                        f'No intact checkpoint in {self.work_dir} to resume '
+                        'from; starting from scratch.')
+                    return None
+                self.logger.info(f'Auto-resuming from {target}')
+            self.resume(target)
+        elif self._load_from is not None:
+            partial = bool(self.cfg.get('load_partial', False))
+            self.load_checkpoint(self._load_from, strict=not partial)
+        self._has_loaded = True
+        return None
 
     def wrap_model(self, model_wrapper_cfg: Optional[dict], model):
         """Wrap for DDP; on CPU the wrappers get ``device_ids=None``."""
-        if (self.distributed and not torch.cuda.is_available()
-                and model_wrapper_cfg is not None):
-            model_wrapper_cfg = dict(model_wrapper_cfg)
-            model_wrapper_cfg['device_ids'] = None
+        if self.distributed:
+            model_wrapper_cfg = cpu_ddp_wrapper_cfg(model_wrapper_cfg)
         return super().wrap_model(model_wrapper_cfg, model)
+

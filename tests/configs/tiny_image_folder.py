@@ -17,6 +17,7 @@ train_cfg = dict(max_iters=4)
 param_scheduler = [dict(type='LinearDecayLR', by_epoch=False, begin=2,
                         end=4)]
 custom_hooks = [
+    dict(type='FiniteLossHook'),
     dict(type='ImagePoolHook', pool_size=2, swap_prob=0.5),
     dict(type='RNGStateHook'),
     dict(type='TranslationVisualizationHook', interval=2, num_samples=2),

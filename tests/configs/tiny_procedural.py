@@ -35,6 +35,7 @@ default_hooks = dict(
     logger=dict(interval=1),
     checkpoint=dict(interval=2, max_keep_ckpts=10))
 custom_hooks = [
+    dict(type='FiniteLossHook'),
     dict(type='ImagePoolHook', pool_size=2, swap_prob=0.5),
     dict(type='RNGStateHook'),
     dict(type='TranslationVisualizationHook', interval=3, num_samples=2),

@@ -86,7 +86,7 @@ def test_kill_during_save_leaves_previous_checkpoint_usable(
 
 def test_checkpoint_carries_pools_rng_and_optimisers(uninterrupted):
     import torch
-    ckpt = torch.load(uninterrupted, map_location='cpu', weights_only=False)
+    ckpt = torch.load(uninterrupted, map_location='cpu', weights_only=True)
     assert set(ckpt['optimizer']) >= {'generators', 'discriminators'}
     pools = ckpt['image_pools']
     assert pools['world_size'] == 1

@@ -79,14 +79,14 @@ def test_dist_train_two_processes_gloo(tmp_path):
     assert 'Distributed launcher: pytorch' in log or 'world_size: 2' in \
         log.replace('\n', ' ')
     ckpt = torch.load(tmp_path / 'iter_4.pth', map_location='cpu',
-                      weights_only=False)
+                      weights_only=True)
     # Both ranks' pools are in the checkpoint.
     assert ckpt['image_pools']['world_size'] == 2
     assert len(ckpt['image_pools']['states']) == 2
     # Keys do not depend on the DDP wrappers: the checkpoint loads anywhere.
     assert not any('.module.' in k for k in ckpt['state_dict'])
     single = torch.load(_single_run(tmp_path), map_location='cpu',
-                        weights_only=False)['state_dict']
+                        weights_only=True)['state_dict']
     assert single.keys() == ckpt['state_dict'].keys()
     # Resuming under DDP maps the keys back onto the wrapped networks.
     result = subprocess.run(

@@ -1,4 +1,7 @@
-"""Training hooks: image pools, RNG states, translation grids."""
+"""Training hooks: image pools, RNG states, translation grids, checkpoint
+and loss guards."""
+from .checkpoint_hook import SafeCheckpointHook
+from .finite_loss_hook import FiniteLossHook, NonFiniteLossError
 from .image_pool_hook import ImagePoolHook
 from .rank_state_hook import RankStateHook
 from .rng_state_hook import RNGStateHook
@@ -7,5 +10,6 @@ from .visualization_hook import (
                                  make_translation_grid,
 )
 
-__all__ = ['ImagePoolHook', 'RankStateHook', 'RNGStateHook',
+__all__ = ['FiniteLossHook', 'ImagePoolHook', 'NonFiniteLossError',
+           'SafeCheckpointHook', 'RankStateHook', 'RNGStateHook',
            'TranslationVisualizationHook', 'make_translation_grid']

@@ -1,0 +1,59 @@
+"""CheckpointHook that rotates only after a successful save."""
+from __future__ import annotations
+
+import os
+import os.path as osp
+from typing import Any
+
+from mmengine.dist import is_main_process
+from mmengine.hooks import CheckpointHook
+
+from mm_cyclegan.registry import HOOKS
+
+
+class _DeferredRemoval:
+    """A file backend whose ``remove``/``rmtree`` are recorded, not run."""
+
+    def __init__(self, backend: Any) -> None:
+        self._backend = backend
+        self.pending: list[tuple[str, str]] = []
+
+    def remove(self, path: str) -> None:
+        self.pending.append(('remove', path))
+
+    def rmtree(self, path: str) -> None:
+        self.pending.append(('rmtree', path))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._backend, name)
+
+
+@HOOKS.register_module()
+class SafeCheckpointHook(CheckpointHook):
+    """MMEngine's ``CheckpointHook`` with two changes.
+
+    * Rotation (``max_keep_ckpts``) deletes old checkpoints only *after* the
+      new one was written. MMEngine deletes first, so a save that fails
+      (e.g. refused for non-finite weights) would lose the newest good
+      checkpoint.
+    * ``last_checkpoint`` holds the file name relative to the work dir, so
+      a copied or moved work dir resumes from its own files.
+    """
+
+    def _save_checkpoint_with_step(self, runner, step, meta) -> None:
+        backend = self.file_backend
+        deferred = _DeferredRemoval(backend)
+        self.file_backend = deferred
+        try:
+            super()._save_checkpoint_with_step(runner, step, meta)
+        finally:
+            self.file_backend = backend
+        for kind, path in deferred.pending:
+            getattr(backend, kind)(path)
+        if not is_main_process():
+            return
+        pointer = osp.join(runner.work_dir, 'last_checkpoint')
+        relative = osp.relpath(self.last_ckpt, runner.work_dir)
+        with open(pointer + '.tmp', 'w', encoding='utf-8') as f:
+            f.write(relative)
+        os.replace(pointer + '.tmp', pointer)
