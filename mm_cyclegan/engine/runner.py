@@ -227,7 +227,7 @@ class CycleGANRunner(Runner):
         model = self.model.module if is_model_wrapper(self.model) \
             else self.model
         for domain, scan in zip(('a', 'b'), scans):
-            if not scan.files:
+            if scan is None or not scan.files:
                 continue
             padded = [(-(-h // 4) * 4, -(-w // 4) * 4) for h, w in scan.sizes]
             smallest = min(range(len(padded)), key=lambda i: padded[i])

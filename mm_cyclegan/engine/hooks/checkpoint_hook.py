@@ -41,7 +41,7 @@ class SafeCheckpointHook(CheckpointHook):
     """
 
     def _save_checkpoint_with_step(self, runner, step, meta) -> None:
-        backend = self.file_backend
+        backend = self.file_backend  # type: ignore[has-type]
         deferred = _DeferredRemoval(backend)
         self.file_backend = deferred
         try:

@@ -150,7 +150,7 @@ class UnetGenerator(PaperInitModule):
                 norm_cfg=norm_cfg,
                 use_dropout=(use_dropout and _FIRST_DROPOUT_LEVEL <= i <
                              self.num_down - 1))
-        self.model = level
+        self.model: nn.Module = level  # type: ignore[assignment]
         self._register_load_state_dict_pre_hook(self._rename_legacy_keys)
 
     def _level_prefix(self, level: int) -> str:
