@@ -9,6 +9,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from mm_cyclegan.utils.validation import check_int
+
 __all__ = ['color_distance', 'gaussian_window', 'psnr', 'rgb_to_lab', 'ssim']
 
 # sRGB (D65) -> XYZ, and the D65 white point.
@@ -137,8 +139,7 @@ def color_distance(pred: torch.Tensor, target: torch.Tensor,
     if pred.shape[1] != 3:
         raise ValueError(f'color_distance needs RGB images, got '
                          f'{pred.shape[1]} channels')
-    if grid < 1:
-        raise ValueError(f'grid must be >= 1, got {grid}')
+    grid = check_int('grid', grid, 1)
     pred = F.adaptive_avg_pool2d(pred, grid)
     target = F.adaptive_avg_pool2d(target, grid)
     delta = rgb_to_lab(pred) - rgb_to_lab(target)

@@ -18,6 +18,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
 from mm_cyclegan.registry import METRICS
+from mm_cyclegan.utils.validation import check_int
 
 from .functional import color_distance, psnr, ssim
 
@@ -77,9 +78,7 @@ class PairedTranslationMetric(BaseMetric):
                  collect_device: str = 'cpu',
                  color_grid: int = 8) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
-        if color_grid < 1:
-            raise ValueError(f'color_grid must be >= 1, got {color_grid}')
-        self.color_grid = color_grid
+        self.color_grid = check_int('color_grid', color_grid, 1)
 
     def _scores(self, pred: torch.Tensor, target: torch.Tensor,
                 direction: str, suffix: str = '') -> dict:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import warnings
-from typing import Any, Optional
+from typing import Optional
 
 import torch.nn as nn
 from mmengine.model import BaseModule
@@ -24,7 +24,8 @@ from mm_cyclegan.utils.validation import (
 )
 
 INIT_TYPES = ('normal', 'xavier', 'kaiming', 'orthogonal')
-DEFAULT_INIT_CFG: dict[str, Any] = dict(type='normal', gain=0.02)
+DEFAULT_GAIN = 0.02
+DEFAULT_INIT_CFG = dict(type='normal', gain=DEFAULT_GAIN)
 
 # Norms whose weight is drawn from N(1, gain): MMagic's and the reference's
 # choice (they match class names containing 'BatchNorm2d'). Other norms are
@@ -56,8 +57,7 @@ def check_init_cfg(init_cfg: Optional[dict]) -> dict:
         return cfg
     check_choice("init type in init_cfg (or 'Pretrained')", init_type,
                  INIT_TYPES, error=NotImplementedValueError)
-    gain = check_number('init gain', cfg.get('gain',
-                                             DEFAULT_INIT_CFG['gain']),
+    gain = check_number('init gain', cfg.get('gain', DEFAULT_GAIN),
                         minimum=0)
     unknown = set(cfg) - {'type', 'gain'}
     if unknown:
@@ -120,7 +120,7 @@ class PaperInitModule(BaseModule):
         """
         cfg = self.init_cfg
         if cfg['type'] == 'Pretrained':
-            init_weights_(self, 'normal', DEFAULT_INIT_CFG['gain'])
+            init_weights_(self, 'normal', DEFAULT_GAIN)
             initialize(self, cfg)
         else:
             init_weights_(self, cfg['type'], cfg['gain'])

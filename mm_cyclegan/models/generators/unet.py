@@ -17,7 +17,7 @@ five levels, whatever ``num_down`` says).
 from __future__ import annotations
 
 import re
-from typing import Any, Optional
+from typing import Any, Optional, cast
 
 import torch
 import torch.nn as nn
@@ -150,7 +150,8 @@ class UnetGenerator(PaperInitModule):
                 norm_cfg=norm_cfg,
                 use_dropout=(use_dropout and _FIRST_DROPOUT_LEVEL <= i <
                              self.num_down - 1))
-        self.model: nn.Module = level  # type: ignore[assignment]
+        # The outermost level (num_down >= 2 levels were built).
+        self.model = cast(UnetLevel, level)
         self._register_load_state_dict_pre_hook(self._rename_legacy_keys)
 
     def _level_prefix(self, level: int) -> str:

@@ -115,17 +115,17 @@ class GANLoss(nn.Module):
         """
         if self.gan_type == 'wgan':
             return target_is_real
-        return self._label(input, target_is_real)
+        return self._label_like(input, target_is_real)
 
-    def _label(self, input: Tensor, target_is_real: bool) -> Tensor:
+    def _label_like(self, input: Tensor, target_is_real: bool) -> Tensor:
         label = self.real_label_val if target_is_real else self.fake_label_val
         return input.new_ones(input.size()) * label
 
     def _blur(self, mask: Tensor) -> Tensor:
         """``mask`` blurred channel by channel (zero padding)."""
         channels = mask.shape[1]
-        blur: Tensor = self.blur_kernel  # type: ignore[assignment]
-        kernel = blur.to(mask.dtype).expand(channels, 1, *blur.shape)
+        kernel = self.get_buffer('blur_kernel').to(mask.dtype)
+        kernel = kernel.expand(channels, 1, *kernel.shape)
         return F.conv2d(mask, kernel, padding=_SMGAN_BLUR_SIZE // 2,
                         groups=channels)
 
@@ -141,7 +141,7 @@ class GANLoss(nn.Module):
                                   mode='bilinear', align_corners=True)
         if is_disc and not target_is_real:
             return F.mse_loss(input, self._blur(mask).detach())
-        loss = F.mse_loss(input, self._label(input, target_is_real))
+        loss = F.mse_loss(input, self._label_like(input, target_is_real))
         if is_disc:
             return loss
         # MMagic weighs the (already averaged) error by mask / mean(mask)
@@ -178,7 +178,7 @@ class GANLoss(nn.Module):
         elif self.gan_type == 'smgan':
             loss = self._smgan(input, target_is_real, is_disc, mask)
         else:
-            target = self._label(input, target_is_real)
+            target = self._label_like(input, target_is_real)
             if self.gan_type == 'lsgan':
                 loss = F.mse_loss(input, target)
             elif self.gan_type == 'l1':
