@@ -43,7 +43,7 @@ def main(argv=None) -> int:
         report_results,
     )
     from mm_cyclegan.compat import init_cpu_distributed
-    from mm_cyclegan.engine import CheckpointMismatchError
+    from mm_cyclegan.engine import CheckpointError
 
     # Weights only (tensors-only, strict): a test needs no optimiser state.
     args.load_from = args.checkpoint
@@ -64,7 +64,7 @@ def main(argv=None) -> int:
         return 2
     try:
         metrics = runner.test()
-    except CheckpointMismatchError as err:
+    except CheckpointError as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
     report_results(runner, metrics)

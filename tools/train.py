@@ -72,11 +72,7 @@ def main(argv=None) -> int:
     """Entry point; returns the process exit code."""
     args = parse_args(argv)
     from mm_cyclegan.compat import init_cpu_distributed
-    from mm_cyclegan.engine import (
-        CheckpointMismatchError,
-        StartupCheckError,
-        UnsafeCheckpointError,
-    )
+    from mm_cyclegan.engine import CheckpointError, StartupCheckError
 
     try:
         cfg = prepare_config(args)
@@ -100,8 +96,7 @@ def main(argv=None) -> int:
         return 2
     try:
         runner.train()
-    except (CheckpointMismatchError, StartupCheckError,
-            UnsafeCheckpointError) as err:
+    except (CheckpointError, StartupCheckError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
     metrics = None

@@ -1,6 +1,8 @@
 """Training machinery: runner, loop, optimiser constructor, pool, hooks."""
 from .checkpoint import (
+    CheckpointError,
     CheckpointMismatchError,
+    DamagedCheckpointError,
     LoadReport,
     UnsafeCheckpointError,
     load_model_weights,
@@ -25,7 +27,8 @@ from .runner import (
 from .schedulers import LinearDecayLR
 
 __all__ = [
-    'CheckpointMismatchError', 'CycleGANOptimWrapperConstructor',
+    'CheckpointError', 'CheckpointMismatchError',
+    'CycleGANOptimWrapperConstructor', 'DamagedCheckpointError',
     'CycleGANRunner', 'EpochsAsItersTrainLoop', 'FiniteLossHook',
     'ImagePool', 'ImagePoolHook', 'ImagePools', 'LinearDecayLR', 'LoadReport',
     'NonFiniteCheckpointError', 'RNGStateHook', 'SafeCheckpointHook',

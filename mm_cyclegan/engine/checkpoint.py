@@ -35,8 +35,9 @@ import numpy as np
 import torch
 
 __all__ = [
-    'CHECKPOINT_FORMAT', 'CheckpointMismatchError', 'LoadReport',
-    'UnsafeCheckpointError', 'decode_state', 'encode_state',
+    'CHECKPOINT_FORMAT', 'CheckpointError', 'CheckpointMismatchError',
+    'DamagedCheckpointError', 'LoadReport', 'UnsafeCheckpointError',
+    'decode_state', 'encode_state',
     'is_intact_checkpoint', 'load_model_weights', 'non_finite_tensors',
     'read_checkpoint'
 ]
@@ -48,12 +49,20 @@ _TAG = '__mm_cyclegan_type__'
 _WIDEN = {'uint16': np.int64, 'uint32': np.int64, 'uint64': np.int64}
 
 
-class UnsafeCheckpointError(ValueError):
+class CheckpointError(ValueError):
+    """A checkpoint cannot be used; the message says why."""
+
+
+class UnsafeCheckpointError(CheckpointError):
     """A checkpoint holds objects that tensors-only loading refuses."""
 
 
-class CheckpointMismatchError(ValueError):
+class CheckpointMismatchError(CheckpointError):
     """A checkpoint's weights do not fit the model (keys or shapes)."""
+
+
+class DamagedCheckpointError(CheckpointError):
+    """A checkpoint file is truncated or not a checkpoint at all."""
 
 
 # --------------------------------------------------------------------------
@@ -199,6 +208,12 @@ def is_intact_checkpoint(path: str) -> bool:
         return False
 
 
+def _is_legacy_file(path: str) -> bool:
+    """A pre-zip ``torch.save`` file starts with a pickle protocol byte."""
+    with open(path, 'rb') as f:
+        return f.read(1) == b'\x80'
+
+
 def read_checkpoint(path: str, map_location: Any = 'cpu',
                     purpose: str = 'weights') -> dict:
     """Read a local checkpoint without ever running code from it.
@@ -218,6 +233,9 @@ def read_checkpoint(path: str, map_location: Any = 'cpu',
     path = osp.expanduser(str(path))
     if not osp.isfile(path):
         raise FileNotFoundError(f'checkpoint not found: {path}')
+    if not is_intact_checkpoint(path) and not _is_legacy_file(path):
+        raise DamagedCheckpointError(
+            f'{path} is truncated or damaged, or not a PyTorch checkpoint')
     try:
         loaded = torch.load(path, map_location=map_location,
                             weights_only=True)

@@ -220,6 +220,16 @@ def test_damaged_newest_falls_back_to_newest_intact(tmp_path):
     assert any('iter_4.pth' in m for m in messages)
 
 
+def test_damaged_file_is_a_clear_error(tmp_path):
+    from mm_cyclegan.engine.checkpoint import DamagedCheckpointError
+    path = tmp_path / 'half.pth'
+    _ckpt(path)
+    path.write_bytes(path.read_bytes()[:200])
+    for purpose in ('resume', 'weights'):
+        with pytest.raises(DamagedCheckpointError, match='half.pth'):
+            read_checkpoint(str(path), purpose=purpose)
+
+
 def test_stale_pointer_and_nothing_else_means_none(tmp_path):
     (tmp_path / 'last_checkpoint').write_text('/gone/iter_9.pth')
     messages = []
