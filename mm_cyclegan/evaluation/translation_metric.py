@@ -27,11 +27,7 @@ from mmengine.logging import print_log
 from mm_cyclegan.registry import METRICS
 
 from .fid_kid import fid_from_features, kernel_inception_distance
-from .inception import (
-    InceptionWeightsMissing,
-    get_feature_extractor,
-    missing_weights_message,
-)
+from .inception import InceptionWeightsMissing, get_feature_extractor
 from .report import format_translation_table
 
 __all__ = ['TranslationMetric', 'image_digest', 'to_uint8', 'warn_once']
@@ -235,8 +231,8 @@ class TranslationMetric(BaseMetric):
     # ------------------------------------------------------------- process
     def process(self, data_batch: Any, data_samples: Sequence) -> None:
         """Collect features and statistics of every valid image."""
-        entries = []
-        for sample in data_samples:
+        entries, owners = [], []
+        for index, sample in enumerate(data_samples):
             for _, (source, _target, real_key, fake_key, rec_key) in \
                     _DIRECTIONS.items():
                 if not _flag(_field(sample, f'valid_{source}')):
@@ -268,17 +264,22 @@ class TranslationMetric(BaseMetric):
                                     .mean() / 2.0)
                               if rec is not None else float('nan')))
                 entries.append(entry)
+                owners.append(index)
         if self.extractor is not None:
             fakes = self._features([e['fake'] for e in entries])
             reals = self._real_feature_list([e['real'] for e in entries])
             for entry, fake, real in zip(entries, fakes, reals):
                 entry['fake_feature'] = fake.astype(np.float32)
                 entry['real_feature'] = real.astype(np.float32)
-        for entry in entries:
+        # One result per sample (MMEngine cuts the gathered results to the
+        # dataset length, which drops the samples a sampler padded).
+        per_sample: list[list] = [[] for _ in data_samples]
+        for entry, index in zip(entries, owners):
             # Images are not needed any more; keep results small for the
             # cross-rank gather.
             del entry['real'], entry['fake']
-            self.results.append(entry)
+            per_sample[index].append(entry)
+        self.results.extend(per_sample)
 
     # ------------------------------------------------------------- compute
     def _direction(self, name: str, by_domain: dict) -> dict:
@@ -327,7 +328,7 @@ class TranslationMetric(BaseMetric):
         self._counts = {'a': 0, 'b': 0}
         by_domain: dict[str, list] = {'a': [], 'b': []}
         seen = set()
-        for entry in results:
+        for entry in (e for sample in results for e in sample):
             key = (entry['domain'], entry['key'])
             if key in seen:
                 continue
@@ -358,8 +359,8 @@ class TranslationMetric(BaseMetric):
 
     def _note(self) -> str:
         if self.extractor is None:
-            return ('FID/KID not computed: ' +
-                    missing_weights_message().splitlines()[0])
+            return ('FID/KID not computed: no Inception weights file (see '
+                    'the warning at start-up)')
         ex = self.extractor
         note = (f'Inception {osp.basename(ex.weights)} '
                 f'(sha256 {ex.weights_sha256[:12]}), resize {ex.resize} '
