@@ -18,3 +18,10 @@ _base_ = [
 data_root = 'data/photo2anime'
 model = dict(generator_a2b=dict(upsample_mode='resize_conv'))
 train_dataloader = dict(dataset=dict(data_root=data_root))
+val_dataloader = dict(dataset=dict(data_root=data_root))
+test_dataloader = dict(dataset=dict(data_root=data_root))
+# Keep the checkpoint with the lowest mean FID of both directions as
+# best_fid_mean_iter_N.pth ('auto' = the metric's first key; without the
+# Inception weights it is cycle_l1_mean). Any other key of
+# TranslationMetric without a '/' works too (e.g. 'kid_mean').
+default_hooks = dict(checkpoint=dict(save_best='auto', rule='less'))

@@ -23,6 +23,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('config', help='config file path')
     parser.add_argument('checkpoint', help='checkpoint (weights) to test')
     parser.add_argument('--work-dir', help='where logs go')
+    parser.add_argument('--out', metavar='DIR',
+                        help='also write the translated test images to '
+                        'DIR/a2b and DIR/b2a')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         default={}, metavar='KEY=VALUE')
     parser.add_argument('--launcher', default='none',
@@ -39,6 +42,7 @@ def main(argv=None) -> int:
     from mm_cyclegan.apis.training import report_results
     from mm_cyclegan.compat import init_cpu_distributed
     from mm_cyclegan.engine import CycleGANRunner
+    from mm_cyclegan.evaluation import add_image_writer
 
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
@@ -52,6 +56,7 @@ def main(argv=None) -> int:
     cfg.launcher = args.launcher
     # Weights only (tensors-only loading): a test never needs optimiser state.
     cfg.load_from, cfg.resume = args.checkpoint, False
+    add_image_writer(cfg, args.out)
     init_cpu_distributed(cfg.launcher)
     runner = CycleGANRunner.from_cfg(cfg)
     metrics = runner.test()

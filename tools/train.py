@@ -57,9 +57,10 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     from mm_cyclegan.compat import init_cpu_distributed
     from mm_cyclegan.engine import CycleGANRunner
+    from mm_cyclegan.evaluation import preflight_evaluation
 
     cfg = prepare_config(args)
-    problem = preflight_data(cfg)
+    problem = preflight_data(cfg) or preflight_evaluation(cfg)
     if problem:
         print(problem, file=sys.stderr)
         return 2

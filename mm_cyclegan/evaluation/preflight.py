@@ -1,12 +1,20 @@
-"""Start-up check of the FID/KID weights, for ``tools/train.py``."""
+"""Start-up checks of the evaluation, for ``tools/train.py``."""
 from __future__ import annotations
 
+import glob
+import logging
+import os.path as osp
 from collections.abc import Mapping
 from typing import Any, Iterator, Optional
 
+from mmengine.logging import print_log
+
 from .inception import InceptionWeightsMissing, find_inception_weights
 
-__all__ = ['preflight_inception']
+__all__ = ['preflight_evaluation', 'preflight_inception']
+
+_FOLDER_DATASETS = ('UnpairedImageDataset',
+                    'mm_cyclegan.UnpairedImageDataset')
 
 _NAMES = ('TranslationMetric', 'mm_cyclegan.TranslationMetric')
 
@@ -44,3 +52,42 @@ def preflight_inception(cfg: Any) -> Optional[str]:
                         'without FID/KID: set missing_weights="fallback" '
                         'in the TranslationMetric config.')
     return None
+
+
+def _missing_test_folders(loader: Any) -> list[str]:
+    """Image folders of a folder-dataset loader that are absent or empty."""
+    dataset = (loader or {}).get('dataset') or {}
+    if dataset.get('type') not in _FOLDER_DATASETS:
+        return []
+    root, split = str(dataset.get('data_root')), dataset.get('split', 'test')
+    missing = []
+    for domain in ('a', 'b'):
+        folder = osp.join(root, dataset.get(f'folder_{domain}')
+                          or f'{split}{domain.upper()}')
+        if not glob.glob(osp.join(folder, '*')):
+            missing.append(folder)
+    return missing
+
+
+def preflight_evaluation(cfg: Any) -> Optional[str]:
+    """Make the evaluation of ``cfg`` start cleanly, before the runner.
+
+    * Recipes evaluate on ``testA``/``testB`` *when present*: if a val or
+      test loader's folders are absent or empty, that evaluation is
+      switched off in ``cfg`` with one warning (a data set without a test
+      split still trains).
+    * Returns a message (the caller stops) when a ``TranslationMetric``
+      that insists on FID cannot find the Inception weights; see
+      :func:`preflight_inception`.
+    """
+    for stage in ('val', 'test'):
+        missing = _missing_test_folders(cfg.get(f'{stage}_dataloader'))
+        if missing:
+            print_log(
+                f'No {stage} images ({", ".join(missing)} absent or empty): '
+                f'{stage} evaluation is off for this run. Put held-out '
+                'images there to get FID/KID per direction.',
+                logger='current', level=logging.WARNING)
+            for key in ('dataloader', 'cfg', 'evaluator'):
+                cfg[f'{stage}_{key}'] = None
+    return preflight_inception(cfg)
