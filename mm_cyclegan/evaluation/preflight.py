@@ -80,14 +80,19 @@ def preflight_evaluation(cfg: Any) -> Optional[str]:
       that insists on FID cannot find the Inception weights; see
       :func:`preflight_inception`.
     """
+    missing: list[str] = []
+    stages = []
     for stage in ('val', 'test'):
-        missing = _missing_test_folders(cfg.get(f'{stage}_dataloader'))
-        if missing:
-            print_log(
-                f'No {stage} images ({", ".join(missing)} absent or empty): '
-                f'{stage} evaluation is off for this run. Put held-out '
-                'images there to get FID/KID per direction.',
-                logger='current', level=logging.WARNING)
+        folders = _missing_test_folders(cfg.get(f'{stage}_dataloader'))
+        if folders:
+            stages.append(stage)
+            missing += [f for f in folders if f not in missing]
             for key in ('dataloader', 'cfg', 'evaluator'):
                 cfg[f'{stage}_{key}'] = None
+    if stages:
+        print_log(
+            f'No test images ({", ".join(missing)} absent or empty): '
+            f'{" and ".join(stages)} evaluation is off for this run. Put '
+            'held-out images there to get FID/KID per direction.',
+            logger='current', level=logging.WARNING)
     return preflight_inception(cfg)
