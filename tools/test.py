@@ -24,6 +24,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('checkpoint', help='checkpoint (weights) to test; '
                         'read tensors-only, loaded strictly')
     parser.add_argument('--work-dir', help='where logs go')
+    parser.add_argument('--out', metavar='DIR',
+                        help='also write the translated test images to '
+                        'DIR/a2b and DIR/b2a')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         default={}, metavar='KEY=VALUE')
     parser.add_argument('--launcher', default='none',
@@ -44,6 +47,7 @@ def main(argv=None) -> int:
     )
     from mm_cyclegan.compat import init_cpu_distributed
     from mm_cyclegan.engine import CheckpointError
+    from mm_cyclegan.evaluation import add_image_writer
 
     # Weights only (tensors-only, strict): a test needs no optimiser state.
     args.load_from = args.checkpoint
@@ -56,6 +60,7 @@ def main(argv=None) -> int:
         print(f'{args.config} defines no test_dataloader/test_evaluator; '
               'nothing to test.', file=sys.stderr)
         return 2
+    add_image_writer(cfg, args.out)
     init_cpu_distributed(cfg.launcher)
     try:
         runner = build_runner(cfg)

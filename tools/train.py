@@ -73,13 +73,14 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     from mm_cyclegan.compat import init_cpu_distributed
     from mm_cyclegan.engine import CheckpointError, StartupCheckError
+    from mm_cyclegan.evaluation import preflight_evaluation
 
     try:
         cfg = prepare_config(args)
     except (FileNotFoundError, ValueError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
-    problem = preflight_data(cfg) or (
+    problem = preflight_data(cfg) or preflight_evaluation(cfg) or (
         None if args.overwrite else existing_run_problem(cfg))
     if problem:
         print(problem, file=sys.stderr)

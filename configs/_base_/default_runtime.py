@@ -27,6 +27,10 @@ custom_hooks = [
     dict(type='ImagePoolHook', pool_size=50, swap_prob=0.5),
     dict(type='RNGStateHook'),
     dict(type='TranslationVisualizationHook', interval=1000, num_samples=4),
+    # Warns (log + TensorBoard health/* scalars) when a discriminator wins
+    # outright, a generator collapses or inverts colours; stop_on=[...]
+    # stops training on chosen symptoms.
+    dict(type='TrainingHealthHook', interval=500),
 ]
 
 # Each network gets its own DDP wrapper and is called through it.

@@ -298,13 +298,18 @@ class CycleGAN(BaseModel):
         with self._test_mode(), torch.no_grad():
             fake_b = self.generator_a2b(real_a)
             fake_a = self.generator_b2a(real_b)
+            # Reconstructions, for the cycle error of TranslationMetric.
+            rec_a = self.generator_b2a(fake_b)
+            rec_b = self.generator_a2b(fake_a)
         outputs = []
         for i in range(real_a.shape[0]):
             sample: dict[str, Any] = dict(
                 real_a=self._crop(real_a[i], data, 'pad_a', i),
                 real_b=self._crop(real_b[i], data, 'pad_b', i),
                 fake_b=self._crop(fake_b[i], data, 'pad_a', i),
-                fake_a=self._crop(fake_a[i], data, 'pad_b', i))
+                fake_a=self._crop(fake_a[i], data, 'pad_b', i),
+                rec_a=self._crop(rec_a[i], data, 'pad_a', i),
+                rec_b=self._crop(rec_b[i], data, 'pad_b', i))
             sample = {k: v.cpu() for k, v in sample.items()}
             for key in _META_KEYS:
                 if key in data:
@@ -331,7 +336,9 @@ class CycleGAN(BaseModel):
         """Translate both ways.
 
         Returns one dict per sample with ``real_a``, ``real_b``, ``fake_a``,
-        ``fake_b`` (CPU tensors, padding removed) and the sample's metadata
+        ``fake_b``, the reconstructions ``rec_a = G_b2a(fake_b)`` and
+        ``rec_b = G_a2b(fake_a)`` (CPU tensors, padding removed) and the
+        sample's metadata
         (``path_*``, ``valid_*``, ``paired``).
         """
         return self._predict(data)

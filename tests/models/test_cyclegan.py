@@ -178,7 +178,8 @@ def test_val_step_uses_configured_mode_and_restores_it(mode):
         model.train(start)
         model.val_step(_data(n=2))
         assert model.training is start
-    assert seen == [mode == 'train'] * 2
+    # Two val steps, each calling generator_a2b twice (fake_b, rec_b).
+    assert seen == [mode == 'train'] * 4
     if running is not None and mode == 'eval':
         assert torch.equal(
             running, model.generator_a2b.model[1].norm.running_mean)

@@ -1,8 +1,10 @@
 # The paper's schedule: Adam(2e-4, betas 0.5/0.999) for both optimisers,
 # 100 epochs at constant learning rate, then 100 epochs of linear decay to 0,
 # counted per iteration (epoch = one pass over the larger domain per GPU).
+# Evaluate every 10k iterations (~7.5 horse2zebra epochs; FID on CPU costs
+# ~0.3 s per image).
 train_cfg = dict(type='EpochsAsItersTrainLoop', max_epochs=200,
-                 val_interval=10**9)
+                 val_interval=10000)
 
 optim_wrapper = dict(
     constructor='CycleGANOptimWrapperConstructor',

@@ -1,10 +1,11 @@
 """Training hooks: image pools, RNG states, translation grids, checkpoint
-and loss guards."""
+and loss guards, training health."""
 from .checkpoint_hook import SafeCheckpointHook
 from .finite_loss_hook import FiniteLossHook, NonFiniteLossError
 from .image_pool_hook import ImagePoolHook
 from .rank_state_hook import RankStateHook
 from .rng_state_hook import RNGStateHook
+from .training_health_hook import TrainingHealthHook
 from .visualization_hook import (
                                  TranslationVisualizationHook,
                                  make_translation_grid,
@@ -12,4 +13,5 @@ from .visualization_hook import (
 
 __all__ = ['FiniteLossHook', 'ImagePoolHook', 'NonFiniteLossError',
            'SafeCheckpointHook', 'RankStateHook', 'RNGStateHook',
-           'TranslationVisualizationHook', 'make_translation_grid']
+           'TrainingHealthHook', 'TranslationVisualizationHook',
+           'make_translation_grid']
