@@ -66,4 +66,5 @@ custom_hooks = [
     dict(type='ImagePoolHook', pool_size=50, swap_prob=0.5),
     dict(type='RNGStateHook'),
     dict(type='TranslationVisualizationHook', interval=250, num_samples=4),
+    dict(type='TrainingHealthHook', interval=250),
 ]

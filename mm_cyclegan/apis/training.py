@@ -248,12 +248,18 @@ def report_results(runner, metrics: Optional[dict]) -> None:
         lines.append('TensorBoard: tensorboard --logdir '
                      f'{osp.join(runner.log_dir, "vis_data")}')
     if metrics:
-        try:
-            from mm_cyclegan.evaluation import format_metric_table
-            lines.append('')
+        from mm_cyclegan.evaluation import (
+            format_metric_table,
+            format_translation_table,
+        )
+
+        # Each metric's own table: paired PSNR/SSIM when the test set has
+        # ground truth, else (or also) the unpaired FID/KID/cycle table.
+        lines.append('')
+        if any('psnr' in key for key in metrics):
             lines.append(format_metric_table(metrics))
-        except (ImportError, KeyError, ValueError):
-            lines.append(f'Metrics: {metrics}')
+        if any(key.endswith(('fid', 'kid', 'cycle_l1')) for key in metrics):
+            lines.append(format_translation_table(metrics))
     print('\n'.join(lines), flush=True)
 
 
