@@ -175,11 +175,24 @@ class Contender:
         self.times: list = []
         self.flops: Optional[int] = None
         self.first: Optional[float] = None
+        # compile mode: the eager networks, to fall back to.
+        self.eager: Optional[dict] = None
 
     def step(self) -> float:
         """One training step; returns its wall time."""
         tic = time.perf_counter()
-        self.model.train_step(self.batch, self.optim)
+        try:
+            self.model.train_step(self.batch, self.optim)
+        except Exception as exc:  # noqa: BLE001 (any compiler failure)
+            if not self.eager:
+                raise
+            log(f'{self.name}: torch.compile failed ({type(exc).__name__}: '
+                f'{str(exc)[:300]}); falling back to the eager networks')
+            for name, network in self.eager.items():
+                setattr(self.model, name, network)
+            self.eager, self.name = None, f'{self.name} (failed: eager)'
+            tic = time.perf_counter()
+            self.model.train_step(self.batch, self.optim)
         return time.perf_counter() - tic
 
 
@@ -201,17 +214,22 @@ def make_contenders(args, size: int, modes: list) -> list:
             batch = {k: v.contiguous(memory_format=torch.channels_last)
                      for k, v in batch.items()}
         optim = our_optim(model, mode)
+        contender = Contender(f'ours {mode}', model, optim, batch,
+                              'bf16' if 'bf16' in mode else 'fp32')
         if mode == 'compile':
-            compile_networks(model)
-        out.append(Contender(f'ours {mode}', model, optim, batch,
-                             'bf16' if 'bf16' in mode else 'fp32'))
+            contender.eager = compile_networks(model)
+        out.append(contender)
     return out
 
 
-def compile_networks(model: torch.nn.Module) -> None:
-    """``torch.compile`` each of the four networks in place."""
+def compile_networks(model: torch.nn.Module) -> dict:
+    """``torch.compile`` each of the four networks in place (compiled on
+    first use: the first step is the warm-up); returns the eager ones."""
+    eager = {}
     for name in mmb.OURS_TO_MMAGIC:
-        setattr(model, name, torch.compile(getattr(model, name)))
+        eager[name] = getattr(model, name)
+        setattr(model, name, torch.compile(eager[name]))
+    return eager
 
 
 def count_flops(contender: Contender) -> int:
