@@ -268,7 +268,10 @@ def time_training(args, size: int, modes: list) -> list:
     contenders = make_contenders(args, size, modes)
     hub = MessageHub.get_current_instance()
     for c in contenders:
-        c.flops = count_flops(c)
+        # Same step FLOPs compiled or not; a compiled copy would compile.
+        c.flops = count_flops(c) if not c.eager else None
+    for c in contenders:
+        c.flops = c.flops or contenders[0].flops
     rounds = args.warmup + args.steps
     for r in range(rounds):
         hub.update_info('iter', r)
