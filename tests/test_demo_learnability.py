@@ -36,8 +36,12 @@ MARGINS = dict(
 )
 
 
-def _train_and_score(seed: int = 0) -> dict:
-    """Train the tiny model (initial weights from ``seed``); paired scores."""
+def _train_and_score(seed: int = 0, precision: str = 'fp32') -> dict:
+    """Train the tiny model (initial weights from ``seed``); paired scores.
+
+    ``precision='bf16'`` trains with bf16 autocast
+    (``MixedPrecisionOptimWrapper``); evaluation stays fp32.
+    """
     init_default_scope('mm_cyclegan')
     torch.manual_seed(seed)
     model = MODELS.build(dict(
@@ -51,6 +55,8 @@ def _train_and_score(seed: int = 0) -> dict:
     model.init_weights()
     model.set_image_pools(make_image_pools(50, seed=0))
     adam = dict(optimizer=dict(type='Adam', lr=5e-4, betas=(0.5, 0.999)))
+    if precision == 'bf16':
+        adam.update(type='MixedPrecisionOptimWrapper', dtype='bfloat16')
     optim = CycleGANOptimWrapperConstructor(
         dict(generators=adam, discriminators=adam))(model)
     train_set = DATASETS.build(dict(type='ProceduralLandscapeDataset',
@@ -82,6 +88,11 @@ def scores():
     return _train_and_score()
 
 
+@pytest.fixture(scope='module')
+def scores_bf16():
+    return _train_and_score(precision='bf16')
+
+
 def _gain(scores, direction, name):
     """Improvement over identity (colour distance: lower is better)."""
     model = scores[f'{direction}_{name}']
@@ -94,3 +105,12 @@ def _gain(scores, direction, name):
 def test_generator_beats_identity(scores, direction, name):
     gain = _gain(scores, direction, name)
     assert gain >= MARGINS[direction][name], (direction, name, gain, scores)
+
+
+@pytest.mark.slow  # another 2.5 min (far more without native bf16)
+@pytest.mark.parametrize('name', ['psnr', 'ssim', 'color'])
+@pytest.mark.parametrize('direction', ['a2b', 'b2a'])
+def test_bf16_generator_beats_identity(scores_bf16, direction, name):
+    gain = _gain(scores_bf16, direction, name)
+    assert gain >= MARGINS[direction][name], (direction, name, gain,
+                                              scores_bf16)

@@ -49,7 +49,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='train from scratch in a work dir that holds '
                         'an earlier run: its checkpoints are deleted first')
     parser.add_argument('--amp', action='store_true',
-                        help='automatic mixed precision (needs CUDA)')
+                        help='mixed precision on any device: bf16 autocast '
+                        'on CPUs (fast only with AVX-512 BF16/AMX), fp16 '
+                        'with loss scaling or bf16 on CUDA')
     parser.add_argument('--no-test', action='store_true',
                         help='skip the test pass after training')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,

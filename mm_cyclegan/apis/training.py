@@ -117,7 +117,7 @@ def prepare_config(args: argparse.Namespace) -> Config:
         cfg.resume, cfg.load_from = False, args.load_from
     if getattr(args, 'partial', False):
         cfg.load_partial = True
-    if getattr(args, 'amp', False):
+    if getattr(args, 'amp', False) or cfg.get('amp'):
         enable_amp(cfg)
     return cfg
 
@@ -180,23 +180,29 @@ def build_runner(cfg: Config):
 
 
 def enable_amp(cfg: Config) -> None:
-    """Switch every optim wrapper of the config to ``AmpOptimWrapper``.
+    """Train both optimisers in mixed precision, on any device.
 
-    Unlike MMagic's ``--amp`` (a silent no-op for CycleGAN configs, whose
-    optimiser entries have no ``type``), this reaches both the generator and
-    the discriminator optimisers.
+    Sets both CycleGAN optim wrappers to ``MixedPrecisionOptimWrapper``
+    (autocast: bf16 on CPUs, bf16 or fp16 with loss scaling on CUDA). Used
+    by ``--amp`` and by ``amp = True`` (or ``amp = dict(dtype='bfloat16')``)
+    in a config. Unlike MMagic's ``--amp`` (a silent no-op for CycleGAN
+    configs, whose optimiser entries have no ``type``) it reaches both
+    optimisers, and unlike MMEngine's ``AmpOptimWrapper`` it needs no GPU.
     """
-    import torch
-    if not torch.cuda.is_available():
-        raise SystemExit('--amp needs a CUDA GPU (MMEngine\'s AmpOptimWrapper '
-                         'is GPU-only); none was found.')
+    amp = cfg.get('amp')
+    dtype = amp.get('dtype', 'auto') if isinstance(amp, dict) else 'auto'
     optim = cfg.optim_wrapper
     groups = [optim[k] for k in ('generators', 'discriminators')
               if k in optim] or [optim]
     for group in groups:
-        if group.get('type', 'OptimWrapper') == 'OptimWrapper':
-            group['type'] = 'AmpOptimWrapper'
-        group.setdefault('loss_scale', 'dynamic')
+        kind = group.get('type', 'OptimWrapper')
+        if kind not in ('OptimWrapper', 'AmpOptimWrapper',
+                        'MixedPrecisionOptimWrapper'):
+            raise ValueError(f'--amp cannot convert an optim wrapper of type '
+                             f'{kind!r}; expected OptimWrapper')
+        group['type'] = 'MixedPrecisionOptimWrapper'
+        if group.get('dtype') is None:
+            group['dtype'] = dtype
 
 
 def preflight_data(cfg: Config) -> Optional[str]:

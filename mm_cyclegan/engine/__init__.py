@@ -18,6 +18,7 @@ from .hooks import (  # noqa: F401
 from .image_pool import ImagePool, ImagePools, make_image_pools
 from .loops import EpochsAsItersTrainLoop
 from .optim_constructor import CycleGANOptimWrapperConstructor
+from .optim_wrapper import MixedPrecisionOptimWrapper
 from .runner import (
     CycleGANRunner,
     NonFiniteCheckpointError,
@@ -31,6 +32,7 @@ __all__ = [
     'CycleGANOptimWrapperConstructor', 'DamagedCheckpointError',
     'CycleGANRunner', 'EpochsAsItersTrainLoop', 'FiniteLossHook',
     'ImagePool', 'ImagePoolHook', 'ImagePools', 'LinearDecayLR', 'LoadReport',
+    'MixedPrecisionOptimWrapper',
     'NonFiniteCheckpointError', 'RNGStateHook', 'SafeCheckpointHook',
     'StartupCheckError',
     'TranslationVisualizationHook', 'UnsafeCheckpointError',

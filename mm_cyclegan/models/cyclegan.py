@@ -47,6 +47,14 @@ def frozen(network: nn.Module) -> Iterator[None]:
             p.requires_grad_(flag)
 
 
+def _full(tensor: Tensor) -> Tensor:
+    """fp32 copy of an autocast (bf16/fp16) output: losses and image pools
+    work in fp32. Other dtypes pass through unchanged."""
+    if tensor.dtype in (torch.bfloat16, torch.float16):
+        return tensor.float()
+    return tensor
+
+
 def _strip_wrapper_keys(module: nn.Module, state_dict: dict, prefix: str,
                         local_metadata: Any) -> None:
     for name in NETWORKS:
@@ -365,16 +373,18 @@ class CycleGAN(BaseModel):
         if self.identity_weight > 0:
             out['idt_b'] = self.generator_a2b(real_b)
             out['idt_a'] = self.generator_b2a(real_a)
-        return out
+        return {k: _full(v) for k, v in out.items()}
 
     def _generator_losses(self, out: dict) -> dict:
         """Phase 2 losses: fool the (frozen) discriminators, close cycles."""
         with frozen(self.discriminator_a), frozen(self.discriminator_b):
             losses = dict(
                 loss_gan_a2b=self.gan_loss(
-                    self.discriminator_b(out['fake_b']), True, is_disc=False),
+                    _full(self.discriminator_b(out['fake_b'])), True,
+                    is_disc=False),
                 loss_gan_b2a=self.gan_loss(
-                    self.discriminator_a(out['fake_a']), True, is_disc=False))
+                    _full(self.discriminator_a(out['fake_a'])), True,
+                    is_disc=False))
         losses['loss_cycle_a'] = self.cycle_loss_a(out['rec_a'],
                                                    out['real_a'])
         losses['loss_cycle_b'] = self.cycle_loss_b(out['rec_b'],
@@ -390,8 +400,8 @@ class CycleGAN(BaseModel):
                             pool: Optional[ImagePool], real: Tensor,
                             fake: Tensor) -> dict:
         fake = self._pool(pool, fake)
-        loss_real = self.gan_loss(network(real), True, is_disc=True)
-        loss_fake = self.gan_loss(network(fake), False, is_disc=True)
+        loss_real = self.gan_loss(_full(network(real)), True, is_disc=True)
+        loss_fake = self.gan_loss(_full(network(fake)), False, is_disc=True)
         losses = {f'loss_d_{domain}': 0.5 * (loss_real + loss_fake)}
         if self.gradient_penalty is not None:
             losses[f'loss_gp_{domain}'] = self.gradient_penalty(

@@ -1,9 +1,10 @@
-"""Exact resume: killed runs continue to bit-identical weights."""
+"""Exact resume: killed runs continue to bit-identical weights (fp32, bf16)."""
 import os.path as osp
 
 import pytest
+import torch
 
-from tests.helpers import REPO, assert_same_weights
+from tests.helpers import REPO, assert_same_weights, weights
 from tests.helpers import train as _train
 
 N = 6  # iterations; checkpoints every 2 (tiny config), pools of size 2
@@ -23,11 +24,22 @@ def train(work_dir, *options, **kwargs):
 
 
 @pytest.fixture(scope='module')
-def uninterrupted(tmp_path_factory):
-    work_dir = tmp_path_factory.mktemp('uninterrupted')
-    train(work_dir, f'train_cfg.max_iters={N}',
-          'train_dataloader.dataset.num_samples=3')
-    return osp.join(work_dir, f'iter_{N}.pth')
+def uninterrupted_runs(tmp_path_factory):
+    """The uninterrupted run's last checkpoint, per precision (lazily)."""
+    runs = {}
+
+    def get(precision):
+        if precision not in runs:
+            work_dir = tmp_path_factory.mktemp(f'uninterrupted_{precision}')
+            train(work_dir, *_options(0, precision))
+            runs[precision] = osp.join(work_dir, f'iter_{N}.pth')
+        return runs[precision]
+    return get
+
+
+@pytest.fixture(scope='module')
+def uninterrupted(uninterrupted_runs):
+    return uninterrupted_runs('fp32')
 
 
 def _assert_same_before_kill(work_dir, uninterrupted):
@@ -45,28 +57,41 @@ KILL_AFTER = osp.join(REPO, 'tests', 'configs', 'tiny_kill_after_ckpt.py')
 KILL_DURING = osp.join(REPO, 'tests', 'configs', 'tiny_kill_during_save.py')
 
 
-def _options(workers):
+def _options(workers, precision='fp32'):
     # 3 samples per epoch: the kill at iteration 4 is mid-way through the
     # second epoch, so resuming must jump across an epoch boundary.
     options = [f'train_cfg.max_iters={N}',
                'train_dataloader.dataset.num_samples=3']
+    if precision == 'bf16':
+        options.append('amp=True')  # the config switch (bf16 on a CPU)
     if workers:
         options += [f'train_dataloader.num_workers={workers}',
                     'train_dataloader.persistent_workers=True']
     return options
 
 
-@pytest.mark.parametrize('workers', [0, 2])
+@pytest.mark.parametrize('workers, precision',
+                         [(0, 'fp32'), (2, 'fp32'), (0, 'bf16')])
 def test_sigkill_after_checkpoint_then_resume_is_bit_exact(
-        tmp_path, uninterrupted, workers):
-    killed = train(tmp_path, *_options(workers), config=KILL_AFTER,
-                   check=False)
+        tmp_path, uninterrupted_runs, workers, precision):
+    uninterrupted = uninterrupted_runs(precision)
+    options = _options(workers, precision)
+    killed = train(tmp_path, *options, config=KILL_AFTER, check=False)
     assert killed.returncode == -9, killed.stderr[-2000:]
     assert osp.exists(tmp_path / 'iter_4.pth')
     assert not osp.exists(tmp_path / f'iter_{N}.pth')
     _assert_same_before_kill(tmp_path, uninterrupted)
-    train(tmp_path, *_options(workers), extra=['--resume'])
+    train(tmp_path, *options, extra=['--resume'])
     assert_same_weights(tmp_path / f'iter_{N}.pth', uninterrupted)
+
+
+def test_bf16_run_trains_in_bf16_and_saves_fp32(uninterrupted_runs):
+    bf16 = weights(uninterrupted_runs('bf16'))
+    fp32 = weights(uninterrupted_runs('fp32'))
+    assert all(v.dtype == torch.float32 for v in bf16.values()
+               if v.is_floating_point())
+    # Same seed and data: only the arithmetic differs, so autocast was on.
+    assert any(not torch.equal(bf16[k], fp32[k]) for k in fp32)
 
 
 def test_kill_during_save_leaves_previous_checkpoint_usable(
