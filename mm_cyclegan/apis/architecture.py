@@ -169,6 +169,18 @@ def size_multiple(generator: nn.Module) -> int:
     return _RESNET_MULTIPLE
 
 
+def min_size(generator: nn.Module) -> int:
+    """Smallest H and W a generator can run on.
+
+    The ResNet generator reflect-pads by 1 inside its residual blocks at
+    1/4 resolution, which needs at least 2 pixels there.
+    """
+    multiple = size_multiple(generator)
+    if getattr(generator, 'num_down', None) is None:
+        return 2 * multiple
+    return multiple
+
+
 def sub_state_dict(state_dict: StateDict, prefix: str) -> dict:
     """The entries under ``prefix`` (e.g. ``'generator_a2b.'``), stripped."""
     return {k[len(prefix):]: v for k, v in state_dict.items()

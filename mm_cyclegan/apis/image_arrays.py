@@ -93,12 +93,12 @@ def array_to_pil(pixels: np.ndarray) -> Image.Image:
     pixels = check_pixels(pixels)
     if pixels.dtype == np.uint16:
         if pixels.shape[2] == 1:
-            return Image.fromarray(pixels[:, :, 0].astype('<u2'), 'I;16')
+            # Pillow picks I;16 for a 2-D uint16 array.
+            return Image.fromarray(np.ascontiguousarray(pixels[:, :, 0]))
         pixels = to_uint8(pixels)
-    modes = {1: 'L', 2: 'LA', 3: 'RGB', 4: 'RGBA'}
-    channels = pixels.shape[2]
-    data = pixels[:, :, 0] if channels == 1 else pixels
-    return Image.fromarray(np.ascontiguousarray(data), modes[channels])
+    # Pillow picks L / LA / RGB / RGBA from the uint8 array's shape.
+    data = pixels[:, :, 0] if pixels.shape[2] == 1 else pixels
+    return Image.fromarray(np.ascontiguousarray(data))
 
 
 def to_uint8(pixels: np.ndarray) -> np.ndarray:

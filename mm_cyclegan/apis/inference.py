@@ -57,6 +57,7 @@ from torch import Tensor, nn
 from mm_cyclegan.apis.architecture import (
     build_network,
     describe,
+    min_size,
     size_multiple,
 )
 from mm_cyclegan.apis.image_arrays import (
@@ -72,7 +73,6 @@ from mm_cyclegan.apis.image_arrays import (
 from mm_cyclegan.apis.precision import autocast, resolve_precision
 from mm_cyclegan.apis.weights import DIRECTIONS, LoadedWeights, load_weights
 from mm_cyclegan.datasets.image_io import decode_image
-from mm_cyclegan.datasets.transforms import pad_to_multiple
 
 __all__ = ['Translator', 'ModelInfo', 'init_translator']
 
@@ -122,15 +122,40 @@ def _resolve_device(device: Union[str, torch.device]) -> torch.device:
     return device
 
 
-def _pad_tensor(batch: Tensor, multiple: int) -> tuple[Tensor, tuple]:
-    """Reflect-pad (N, C, H, W) to multiples, split as the dataset does."""
+def padding_for(height: int, width: int, multiple: int,
+                minimum: int = 1) -> tuple:
+    """``(top, bottom, left, right)`` to reach multiples of ``multiple``.
+
+    Split as the dataset's ``pad_to_multiple`` (preprocess ``'none'``)
+    splits it, the extra pixel to the bottom / right; sides shorter than
+    ``minimum`` are padded up to it first.
+    """
+    def target(size: int) -> int:
+        size = max(size, minimum)
+        return size + (-size % multiple)
+
+    pad_h, pad_w = target(height) - height, target(width) - width
+    return (pad_h // 2, pad_h - pad_h // 2, pad_w // 2, pad_w - pad_w // 2)
+
+
+def pad_array(values: np.ndarray, padding: tuple) -> np.ndarray:
+    """Reflect-pad an (H, W, C) array as the dataset does (numpy reflect,
+    repeated when a side is shorter than its padding; edge for 1 px)."""
+    top, bottom, left, right = padding
+    if not any(padding):
+        return values
+    mode = 'reflect' if min(values.shape[:2]) > 1 else 'edge'
+    return np.pad(values, ((top, bottom), (left, right), (0, 0)), mode=mode)
+
+
+def _pad_tensor(batch: Tensor, multiple: int,
+                minimum: int = 1) -> tuple[Tensor, tuple]:
+    """Reflect-pad (N, C, H, W) like :func:`pad_array`."""
     height, width = batch.shape[-2:]
-    pad_h, pad_w = -height % multiple, -width % multiple
-    if pad_h == 0 and pad_w == 0:
+    top, bottom, left, right = padding_for(height, width, multiple, minimum)
+    if not any((top, bottom, left, right)):
         return batch, (0, 0, 0, 0)
-    top, left = pad_h // 2, pad_w // 2
-    bottom, right = pad_h - top, pad_w - left
-    if pad_h < height and pad_w < width:
+    if max(top, bottom) < height and max(left, right) < width:
         padded = F.pad(batch, (left, right, top, bottom), mode='reflect')
     else:
         # Padding longer than the image: numpy reflects repeatedly, as the
@@ -283,8 +308,8 @@ class Translator:
                             f'{batch.dtype}; pass integer images as numpy')
         generator = self._generators[direction]
         x = batch.to(self.device, torch.float32)
-        x, (top, bottom, left, right) = _pad_tensor(x, self.multiple(
-            direction))
+        x, (top, bottom, left, right) = _pad_tensor(
+            x, self.multiple(direction), min_size(generator))
         with torch.inference_mode(), autocast(self.precision,
                                               self.device.type):
             y = generator(x)
@@ -298,8 +323,10 @@ class Translator:
         pixels = resize_max_side(check_pixels(pixels), max_side)
         pixels, alpha = split_alpha(pixels)
         values = to_network(pixels, self.in_channels(direction))
-        padded, padding = pad_to_multiple(values, self.multiple(direction))
-        return padded, padding, alpha, pixels.dtype
+        padding = padding_for(values.shape[0], values.shape[1],
+                              self.multiple(direction),
+                              min_size(self._generators[direction]))
+        return pad_array(values, padding), padding, alpha, pixels.dtype
 
     @staticmethod
     def _finish(output: np.ndarray, padding: tuple, alpha, dtype,

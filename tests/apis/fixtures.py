@@ -204,11 +204,18 @@ def write_checkpoint(path, channels_a=3, channels_b=3, iteration=7,
 
 
 def pad_run_crop(generator: nn.Module, x: torch.Tensor,
-                 multiple: int = 4) -> torch.Tensor:
-    """Reference full-resolution inference: numpy reflect-pad, run, crop."""
+                 multiple: int = 4, minimum: int = 8) -> torch.Tensor:
+    """Reference full-resolution inference: numpy reflect-pad, run, crop.
+
+    Sides go up to ``minimum`` (a ResNet generator needs 2 px after its
+    two downsamplings), then to a multiple of ``multiple``.
+    """
     import numpy as np
     height, width = x.shape[-2:]
-    pad_h, pad_w = -height % multiple, -width % multiple
+    pad_h = max(height, minimum) - height
+    pad_h += -(height + pad_h) % multiple
+    pad_w = max(width, minimum) - width
+    pad_w += -(width + pad_w) % multiple
     top, left = pad_h // 2, pad_w // 2
     padded = np.pad(x.numpy(), ((0, 0), (0, 0), (top, pad_h - top),
                                 (left, pad_w - left)), mode='reflect')

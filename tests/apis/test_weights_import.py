@@ -11,8 +11,7 @@ from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 
 from mm_cyclegan.apis import Translator, load_weights
-from mm_cyclegan.apis.architecture import WeightsMismatchError, \
-    build_network
+from mm_cyclegan.apis.architecture import WeightsMismatchError, build_network
 from mm_cyclegan.apis.weights import KINDS, UnknownWeightsError
 from mm_cyclegan.registry import MODELS
 from tests.apis.fixtures import (
@@ -138,11 +137,20 @@ def test_convert_junyanz_folder_loads_for_fine_tuning(tmp_path):
 
 
 def _mmagic_cyclegan():
-    import mm_cyclegan  # noqa: F401  (mmcv-lite workaround first)
+    import mmagic.models  # noqa: F401  (registers MMagic's CycleGAN)
     from mmagic.registry import MODELS as MMAGIC_MODELS
-    from mmagic.utils import register_all_modules
-    register_all_modules()
-    model = MMAGIC_MODELS.build(dict(
+    from mmengine.registry import DefaultScope
+
+    import mm_cyclegan  # noqa: F401  (mmcv-lite workaround first)
+
+    # A scoped build: no global default scope leaks into other tests.
+    with DefaultScope.overwrite_default_scope('mmagic'):
+        model = _build_mmagic(MMAGIC_MODELS)
+    return randomise(model, seed=5)
+
+
+def _build_mmagic(registry):
+    return registry.build(dict(
         type='CycleGAN',
         data_preprocessor=dict(type='DataPreprocessor'),
         generator=dict(type='ResnetGenerator', in_channels=3, out_channels=3,
@@ -153,7 +161,6 @@ def _mmagic_cyclegan():
                            norm_cfg=dict(type='IN')),
         default_domain='zebra', reachable_domains=['zebra', 'horse'],
         related_domains=['zebra', 'horse']))
-    return randomise(model, seed=5)
 
 
 def test_mmagic_checkpoint_converts_bgr_to_rgb(tmp_path):
