@@ -28,6 +28,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument('--config', help='config overriding the one stored '
                         'in the checkpoint')
+    parser.add_argument('--direction', choices=('a2b', 'b2a'),
+                        help='keep only this generator (default: both)')
     parser.add_argument('--overwrite', action='store_true',
                         help='replace an existing model.safetensors/json')
     return parser.parse_args(argv)
@@ -38,8 +40,9 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     from mm_cyclegan.apis.publish import publish
     try:
-        tensors, meta = publish(args.checkpoint, args.out, args.config,
-                                args.overwrite)
+        tensors, meta = publish(
+            args.checkpoint, args.out, args.config, args.overwrite,
+            [args.direction] if args.direction else None)
     except (ValueError, TypeError, FileNotFoundError,
             FileExistsError) as err:
         print(f'error: {err}', file=sys.stderr)

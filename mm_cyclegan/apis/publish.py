@@ -67,14 +67,24 @@ def _validated(loaded: LoadedWeights, names: Sequence[str]) -> dict:
 
 
 def publish(weights: str, out_dir: str, config: Optional[str] = None,
-            overwrite: bool = False) -> tuple[str, str]:
+            overwrite: bool = False,
+            directions: Optional[Sequence[str]] = None) -> tuple[str, str]:
     """Write the generators of ``weights`` to ``out_dir``; return paths.
 
     Returns ``(model.safetensors, model.json)``. ``weights`` may be any
-    kind :func:`~mm_cyclegan.apis.weights.load_weights` reads.
+    kind :func:`~mm_cyclegan.apis.weights.load_weights` reads;
+    ``directions`` (e.g. ``['a2b']``) keeps only those generators.
     """
     from safetensors.torch import save_file
     loaded = load_weights(weights, config=config)
+    if directions is not None:
+        unknown = [d for d in directions if d not in loaded.directions]
+        if unknown:
+            raise ValueError(f'{weights} has no generator for {unknown}; '
+                             f'available: {list(loaded.directions)}')
+        for d in loaded.directions:
+            if d not in directions:
+                loaded.networks.pop(DIRECTIONS[d])
     tensors_path = osp.join(out_dir, PUBLISHED_NAME + '.safetensors')
     json_path = osp.join(out_dir, PUBLISHED_NAME + '.json')
     for path in (tensors_path, json_path):

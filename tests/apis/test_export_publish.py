@@ -57,6 +57,12 @@ def test_publish_keeps_generators_and_provenance(weights, tmp_path, capsys):
     # Never replaces a release silently.
     assert publish_tool.main([weights, '--out', str(out)]) == 2
     assert 'exists' in capsys.readouterr().err
+    one = tmp_path / 'one'
+    assert publish_tool.main([weights, '--out', str(one), '--direction',
+                              'a2b']) == 0
+    assert Translator.from_file(one).directions == ('a2b', )
+    assert osp.getsize(one / 'model.safetensors') < osp.getsize(
+        out / 'model.safetensors')
 
 
 def test_onnx_export_is_checked_on_two_sizes(weights, tmp_path, capsys):
