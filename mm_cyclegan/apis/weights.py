@@ -18,6 +18,7 @@ import json
 import os
 import os.path as osp
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Sequence
 
@@ -187,7 +188,17 @@ def _from_ours(path: str, ckpt: Mapping, config: Optional[str]
     meta = ckpt.get('meta') if isinstance(ckpt.get('meta'), Mapping) else {}
     config_text = meta.get('cfg') if isinstance(meta.get('cfg'), str) \
         else None
-    model_cfg = _model_cfg(config_text, config)
+    try:
+        model_cfg = _model_cfg(config_text, config)
+    except Exception as err:
+        if config:  # the user's own file: its error is the answer
+            raise
+        # A stored config that no longer parses (e.g. written by another
+        # version): the networks' keys still tell their architecture.
+        warnings.warn(f'{path}: cannot parse the config stored in the '
+                      f'checkpoint ({type(err).__name__}: {err}); inferring '
+                      'the networks from their weights')
+        model_cfg = None
     cfgs = network_cfgs(model_cfg) if model_cfg else {}
     loaded = LoadedWeights(kind='mm_cyclegan', source=path,
                            config_text=config_text)
@@ -384,6 +395,10 @@ def load_weights(path: str,
     if not isinstance(state_dict, Mapping):
         _unknown(path, list(ckpt))
     keys = list(state_dict)
+    if keys and all(k.startswith('module.') for k in keys):
+        # Saved from a DataParallel wrapper.
+        state_dict = {k[len('module.'):]: v for k, v in state_dict.items()}
+        keys = list(state_dict)
     if any(k.startswith(('generator_a2b.', 'generator_b2a.')) for k in keys):
         return _from_ours(path, ckpt, config)
     if mmagic_import.is_mmagic(state_dict):

@@ -244,3 +244,24 @@ def test_config_argument_overrides_the_stored_config(tmp_path):
     with pytest.raises(WeightsMismatchError, match='mismatched'):
         Translator.from_file(path, config=str(wrong))
     assert osp.isfile(path)
+
+
+def test_data_parallel_prefix_is_stripped(tmp_path):
+    theirs = randomise(JunyanzResnet(3, 3, ngf=4, n_blocks=1), seed=8)
+    path = tmp_path / 'latest_net_G_A.pth'
+    torch.save({f'module.{k}': v for k, v in theirs.state_dict().items()},
+               path)
+    translator = Translator.from_file(path, precision='fp32')
+    with torch.no_grad():
+        assert _max_diff(translator(_input()), theirs(_input())) <= ATOL
+
+
+def test_unparsable_stored_config_falls_back_to_the_keys(tmp_path):
+    path = tmp_path / 'iter_7.pth'
+    write_checkpoint(path)
+    ckpt = torch.load(path, weights_only=True)
+    ckpt['meta']['cfg'] = 'model = dict(type=\n'
+    torch.save(ckpt, path)
+    with pytest.warns(UserWarning, match='cannot parse the config'):
+        translator = Translator.from_file(path)
+    assert translator.info.architecture['a2b']['base_channels'] == 8
