@@ -10,8 +10,9 @@ memory do not depend on the values) through ``Translator.from_file`` and
 translates one random size x size RGB uint8 image, exactly as
 ``tools/translate.py`` does (``--batch-size 1``). Peak memory is the
 child's ``ru_maxrss`` (resident set, includes torch and the model); time is
-the median of ``--repeats`` translations after one warm-up at the same
-size, as wall clock and as CPU time of the process.
+the median of ``--repeats`` translations after a warm-up at 256 px
+(``--repeats 0``: one translation, no warm-up; for memory), as wall clock
+and as CPU time of the process.
 """
 from __future__ import annotations
 
@@ -36,9 +37,10 @@ weights, size, precision, repeats = sys.argv[1:5]
 size, repeats = int(size), int(repeats)
 translator = Translator.from_file(weights, precision=precision)
 image = np.random.default_rng(0).integers(0, 256, (size, size, 3), np.uint8)
-translator(image)  # warm-up (oneDNN primitive creation)
+if repeats:  # warm-up (oneDNN primitive creation); 0: one timed run only
+    translator(image[:256, :256])
 walls, cpus = [], []
-for _ in range(repeats):
+for _ in range(max(repeats, 1)):
     wall, cpu = time.perf_counter(), time.process_time()
     out = translator(image)
     walls.append(time.perf_counter() - wall)
@@ -96,7 +98,8 @@ def main(argv=None) -> int:
     parser.add_argument('--sizes', type=int, nargs='+', default=[1024, 2048])
     parser.add_argument('--precisions', nargs='+', default=['fp32'],
                         choices=['fp32', 'bf16'])
-    parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--repeats', type=int, default=3,
+                        help='timed runs (0: one run, no warm-up)')
     parser.add_argument('--json', action='store_true')
     args = parser.parse_args(argv)
     print(f'machine: {platform.processor() or platform.machine()}, '

@@ -112,7 +112,11 @@ class ModelInfo:
 
 
 def _resolve_device(device: Union[str, torch.device]) -> torch.device:
-    device = torch.device(device)
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device must be 'cpu' or 'cuda[:N]', got "
+                         f'{device!r}') from None
     if device.type == 'cuda' and not torch.cuda.is_available():
         raise ValueError(f'device {str(device)!r} requested, but CUDA is not '
                          "available here; use device='cpu'")
@@ -195,7 +199,8 @@ class Translator:
         self._generators = {}
         for name, generator in generators.items():
             self._generators[name] = generator.to(self.device).eval()
-        self.direction = self.resolve_direction(direction)
+        self.direction = self.resolve_direction(
+            direction if direction is not None else info.directions[0])
 
     # ---------------------------------------------------------- building
     @classmethod

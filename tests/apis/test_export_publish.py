@@ -3,6 +3,7 @@ import hashlib
 import json
 import os.path as osp
 import re
+import shutil
 import subprocess
 import sys
 
@@ -12,6 +13,7 @@ import torch
 from PIL import Image
 
 from mm_cyclegan.apis import Translator
+from mm_cyclegan.apis.export import export
 from tests.apis.fixtures import write_checkpoint
 from tests.helpers import REPO
 from tools import export as export_tool
@@ -65,16 +67,22 @@ def test_publish_keeps_generators_and_provenance(weights, tmp_path, capsys):
         out / 'model.safetensors')
 
 
-def test_onnx_export_is_checked_on_two_sizes(weights, tmp_path, capsys):
+@pytest.fixture(scope='module')
+def onnx_export(weights, tmp_path_factory):
+    """One ONNX export (the slow part), shared by the tests below."""
+    out = tmp_path_factory.mktemp('onnx') / 'photo2anime.onnx'
+    translator = Translator.from_file(weights, precision='fp32')
+    report = export(translator, str(out), 'onnx', direction='photo2anime')
+    return out, report
+
+
+def test_onnx_export_is_checked_on_two_sizes(weights, onnx_export):
     import onnx
     import onnxruntime as ort
-    out = tmp_path / 'g.onnx'
-    assert export_tool.main([weights, '--format', 'onnx', '--direction',
-                             'photo2anime', '--out', str(out)]) == 0
-    report = capsys.readouterr().out
-    diffs = [float(d) for d in re.findall(r'max \|diff\| vs PyTorch (\S+)',
-                                          report)]
-    assert len(diffs) == 2 and max(diffs) <= 1e-4
+    out, report = onnx_export
+    shapes = [shape for shape, _ in report]
+    assert len(set(shapes)) == 2 and len({s[0] for s in shapes}) == 2
+    assert max(diff for _, diff in report) <= 1e-4
     model = onnx.load(str(out))
     assert model.opset_import[0].version >= 17
     props = {p.key: p.value for p in model.metadata_props}
@@ -90,13 +98,15 @@ def test_onnx_export_is_checked_on_two_sizes(weights, tmp_path, capsys):
     assert np.abs(y - expected.numpy()).max() <= 1e-4
 
 
-def test_export_fails_and_removes_the_file_when_parity_fails(
+def test_export_tool_fails_and_removes_the_file_when_parity_fails(
         weights, tmp_path, capsys):
     out = tmp_path / 'g.onnx'
     assert export_tool.main([weights, '--out', str(out), '--atol',
                              '1e-12']) == 1
     assert 'parity' in capsys.readouterr().err
     assert not out.exists()
+    assert export_tool.main([str(tmp_path / 'missing.pth'), '--out',
+                             str(out)]) == 2
 
 
 def test_torchscript_export_loads_without_the_package(weights, tmp_path):
@@ -118,11 +128,11 @@ def _readme_onnx_snippet():
     return found[0]
 
 
-def test_readme_onnx_snippet_runs_without_this_package(weights, tmp_path):
+def test_readme_onnx_snippet_runs_without_this_package(weights, onnx_export,
+                                                      tmp_path):
     snippet = _readme_onnx_snippet()
     assert len(snippet.strip().splitlines()) <= 10
-    assert export_tool.main([weights, '--out',
-                             str(tmp_path / 'photo2anime.onnx')]) == 0
+    shutil.copy(onnx_export[0], tmp_path / 'photo2anime.onnx')
     photo = _image(45, 61, seed=3)
     Image.fromarray(photo).save(tmp_path / 'photo.jpg', quality=95)
     # mm_cyclegan made unimportable: the snippet must not need it.
