@@ -68,15 +68,23 @@ def test_publish_keeps_generators_and_provenance(weights, tmp_path, capsys):
 
 
 @pytest.fixture(scope='module')
-def onnx_export(weights, tmp_path_factory):
+def demo_weights(tmp_path_factory):
+    """Weights shaped like the demo's (resize-conv upsampling)."""
+    path = tmp_path_factory.mktemp('demo') / 'iter_9.pth'
+    write_checkpoint(path, upsample_mode='resize_conv', seed=4)
+    return str(path)
+
+
+@pytest.fixture(scope='module')
+def onnx_export(demo_weights, tmp_path_factory):
     """One ONNX export (the slow part), shared by the tests below."""
     out = tmp_path_factory.mktemp('onnx') / 'photo2anime.onnx'
-    translator = Translator.from_file(weights, precision='fp32')
+    translator = Translator.from_file(demo_weights, precision='fp32')
     report = export(translator, str(out), 'onnx', direction='photo2anime')
     return out, report
 
 
-def test_onnx_export_is_checked_on_two_sizes(weights, onnx_export):
+def test_onnx_export_is_checked_on_two_sizes(demo_weights, onnx_export):
     import onnx
     import onnxruntime as ort
     out, report = onnx_export
@@ -93,7 +101,7 @@ def test_onnx_export_is_checked_on_two_sizes(weights, onnx_export):
                                    providers=['CPUExecutionProvider'])
     x = torch.rand(3, 3, 29, 71) * 2 - 1
     y = session.run(None, {'image': x.numpy()})[0]
-    expected = Translator.from_file(weights, precision='fp32')(x)
+    expected = Translator.from_file(demo_weights, precision='fp32')(x)
     assert y.shape == (3, 3, 29, 71)
     assert np.abs(y - expected.numpy()).max() <= 1e-4
 
@@ -128,8 +136,8 @@ def _readme_onnx_snippet():
     return found[0]
 
 
-def test_readme_onnx_snippet_runs_without_this_package(weights, onnx_export,
-                                                      tmp_path):
+def test_readme_onnx_snippet_runs_without_this_package(
+        demo_weights, onnx_export, tmp_path):
     snippet = _readme_onnx_snippet()
     assert len(snippet.strip().splitlines()) <= 10
     shutil.copy(onnx_export[0], tmp_path / 'photo2anime.onnx')
@@ -140,7 +148,7 @@ def test_readme_onnx_snippet_runs_without_this_package(weights, onnx_export,
     subprocess.run([sys.executable, '-c', code], cwd=tmp_path, check=True,
                    timeout=120)
     result = np.asarray(Image.open(tmp_path / 'anime.png'))
-    expected = Translator.from_file(weights, precision='fp32')(
+    expected = Translator.from_file(demo_weights, precision='fp32')(
         str(tmp_path / 'photo.jpg'))
     assert result.shape == expected.shape
     assert np.abs(result.astype(int) - expected.astype(int)).max() <= 1
