@@ -82,8 +82,9 @@ def measure(weights: str, size: int, precision: str, repeats: int) -> dict:
         [sys.executable, '-c', CHILD, weights, str(size), precision,
          str(repeats)], capture_output=True, text=True, env=env)
     if result.returncode != 0:
-        return dict(size=size, precision=precision,
-                    error=result.stderr.strip().splitlines()[-1])
+        lines = result.stderr.strip().splitlines() or [
+            f'exit code {result.returncode}']
+        return dict(size=size, precision=precision, error=lines[-1])
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     # ru_maxrss of children is the max over all children so far: runs go
     # from small to large, so a new maximum belongs to this run.
