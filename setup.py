@@ -35,6 +35,10 @@ setup(
         'pillow',
         'tqdm',
     ],
-    extras_require={'tensorboard': ['tensorboard']},
+    extras_require={
+        'tensorboard': ['tensorboard'],
+        # tools/export.py: ONNX export and its onnxruntime parity check.
+        'export': ['onnx', 'onnxruntime'],
+    },
     zip_safe=False,
 )
