@@ -1,20 +1,19 @@
-"""The model behind the page: one or two :class:`Translator` objects.
+"""The model behind the page: one :class:`~mm_cyclegan.apis.Translator`.
 
-Everything about weights and generators is the inference layer's
-(:class:`mm_cyclegan.apis.Translator`); this module only picks the
-directions the weights hold, keeps their metadata for the page, and turns
-decoded upload pixels into the translator's input and back.
+Everything about weights and generators belongs to the inference layer
+(:mod:`mm_cyclegan.apis.inference`): this module only asks it for the
+directions the weights hold, turns its metadata into what the page shows,
+and runs a translation (plus, on request, the way back).
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Optional
 
 import numpy as np
 
 __all__ = ['ServedModel', 'Translation']
-
-DIRECTIONS = ('a2b', 'b2a')
 
 
 def _other(direction: str) -> str:
@@ -31,64 +30,80 @@ class Translation:
 
 
 class ServedModel:
-    """Translators by direction (``'a2b'``, ``'b2a'``) plus metadata.
+    """A :class:`~mm_cyclegan.apis.Translator` and the page's view of it.
 
-    ``translators`` maps a direction to a callable taking and returning an
-    (H, W, 3) uint8/uint16 RGB array (a :class:`Translator`); ``metadata``
-    is a JSON-serialisable dict shown on the page.
+    The translator is only read (its generators run in inference mode), so
+    one instance serves every request.
     """
 
-    def __init__(self, translators: dict[str, Callable],
-                 metadata: dict) -> None:
-        unknown = set(translators) - set(DIRECTIONS)
-        if not translators or unknown:
-            raise ValueError(
-                f'translators must map some of {DIRECTIONS} to callables, '
-                f'got {sorted(translators)}')
-        self._translators = dict(translators)
-        self.directions = [d for d in DIRECTIONS if d in translators]
-        self.metadata = dict(metadata)
+    def __init__(self, translator) -> None:
+        self.translator = translator
+        self.directions = list(translator.directions)
+        self.metadata = _metadata(translator)
 
     @classmethod
     def from_file(cls, weights: str, device: str = 'cpu') -> 'ServedModel':
-        """Load every direction ``weights`` holds through the inference
-        layer."""
-        raise NotImplementedError  # filled in on top of issue 14
+        """Load ``weights`` (any kind ``tools/translate.py`` accepts)."""
+        from mm_cyclegan.apis import Translator, load_weights
+        loaded = load_weights(os.fspath(weights))
+        if not loaded.directions:
+            raise ValueError(f'{weights} holds no generator to translate '
+                             'with')
+        # The first direction the file holds is the page's default.
+        return cls(Translator.from_loaded(loaded, loaded.directions[0],
+                                          device=device))
 
     def describe(self) -> str:
         """One line: architecture, iterations, source, directions."""
         meta = self.metadata
-        parts = [str(meta[k]) for k in ('architecture', ) if meta.get(k)]
-        if meta.get('iterations') is not None:
+        parts = [meta['architecture']]
+        if meta['iterations'] is not None:
             parts.append(f'{meta["iterations"]} iterations')
-        if meta.get('source'):
-            parts.append(f'from {meta["source"]}')
-        parts.append('directions ' + ', '.join(self.directions))
+        parts.append(f'from {meta["source"]}')
+        parts.append('directions ' + ', '.join(
+            meta['direction_names'][d] for d in self.directions))
         return '; '.join(parts)
 
     def translate(self, pixels: np.ndarray, direction: str,
                   reconstruct: bool = False) -> Translation:
-        """Translate decoded pixels ((H, W, C), C in 1..4, uint8/16).
+        """Translate uint8/uint16 (H, W, C) pixels in ``direction``.
 
-        Gray input is repeated to RGB; an alpha channel is kept and put
-        back on the translation (and reconstruction) unchanged.
+        ``reconstruct`` also translates the result back, when the weights
+        hold the other generator. Alpha and gray are the translator's
+        business (it keeps alpha, converts channels as in training).
         """
-        if direction not in self._translators:
+        if direction not in self.directions:
             raise ValueError(f'direction must be one of {self.directions},'
                              f' got {direction!r}')
-        channels = pixels.shape[2]
-        colour = pixels[..., :3] if channels >= 3 else np.repeat(
-            pixels[..., :1], 3, axis=2)
-        alpha = pixels[..., -1:] if channels in (2, 4) else None
-        colour = np.ascontiguousarray(colour)
-        output = self._translators[direction](colour)
+        output = self.translator(pixels, direction=direction)
         reconstruction = None
-        back = _other(direction)
-        if reconstruct and back in self._translators:
-            reconstruction = self._translators[back](output)
-        if alpha is not None:
-            output = np.concatenate([output, alpha], axis=2)
-            if reconstruction is not None:
-                reconstruction = np.concatenate([reconstruction, alpha],
-                                                axis=2)
-        return Translation(output, reconstruction)
+        if reconstruct and _other(direction) in self.directions:
+            reconstruction = self.translator(output,
+                                             direction=_other(direction))
+        return Translation(_with_channel_axis(output),
+                           None if reconstruction is None else
+                           _with_channel_axis(reconstruction))
+
+
+def _with_channel_axis(pixels: np.ndarray) -> np.ndarray:
+    return pixels[..., None] if pixels.ndim == 2 else pixels
+
+
+def _metadata(translator) -> dict:
+    """What the page shows about the model (JSON-serialisable)."""
+    info = translator.info
+    name_a, name_b = info.domains
+    names = {'a2b': f'{name_a} → {name_b}', 'b2a': f'{name_b} → {name_a}'}
+    architectures = {info.describe(d) for d in translator.directions}
+    return {
+        'architecture': ' / '.join(sorted(architectures)),
+        'iterations': info.iterations,
+        # The file name only: the page must not reveal the server's paths.
+        'source': os.path.basename(os.path.normpath(info.source)),
+        'kind': info.kind,
+        'source_sha256': info.source_sha256,
+        'domains': list(info.domains),
+        'direction_names': {d: names[d] for d in translator.directions},
+        'precision': str(translator.precision),
+        'device': str(translator.device),
+    }

@@ -23,12 +23,15 @@ function stem(name) {
 }
 
 function describeModel(model) {
-  const parts = [];
-  if (model.architecture) parts.push(model.architecture);
-  if (model.iterations !== undefined && model.iterations !== null) {
-    parts.push(`trained ${model.iterations} iterations`);
+  const parts = [model.architecture];
+  parts.push(model.iterations === null ? 'training iterations unknown' :
+    `trained ${model.iterations} iterations`);
+  let source = `from ${model.source} (${model.kind})`;
+  if (model.source_sha256) {
+    source += `, made from checkpoint sha256 ${model.source_sha256.slice(0, 12)}…`;
   }
-  if (model.source) parts.push(`from ${model.source}`);
+  parts.push(source);
+  parts.push(`runs on ${model.device}, ${model.precision}`);
   return parts.join(' · ');
 }
 
