@@ -102,7 +102,11 @@ def weights(tmp_path_factory):
 
 
 class Server:
-    """tools/serve.py in a subprocess; its URL and temporary folder."""
+    """tools/serve.py in a subprocess; its URL and temporary folder.
+
+    Starting returns at once (the browser starts meanwhile); :attr:`url`
+    waits for the line where the tool prints its address.
+    """
 
     def __init__(self, weights, tmp_dir):
         self.tmp_dir = str(tmp_dir)
@@ -114,21 +118,24 @@ class Server:
             cwd=REPO, env=env, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True)
         self.output = []
-        lines = queue.Queue()
+        self._lines = queue.Queue()
+        self._url = None
+        threading.Thread(target=self._pump, daemon=True).start()
 
-        def pump():  # keep reading so the pipe never fills up
-            for line in self.process.stdout:
-                self.output.append(line)
-                lines.put(line)
-            lines.put(None)
+    def _pump(self):  # keep reading so the pipe never fills up
+        for line in self.process.stdout:
+            self.output.append(line)
+            self._lines.put(line)
+        self._lines.put(None)
 
-        threading.Thread(target=pump, daemon=True).start()
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:PORT/``, once the server listens."""
         deadline = time.monotonic() + 180
-        self.url = None
-        while self.url is None:
+        while self._url is None:
             try:
-                line = lines.get(timeout=max(0.1, deadline -
-                                             time.monotonic()))
+                line = self._lines.get(
+                    timeout=max(0.1, deadline - time.monotonic()))
             except queue.Empty:
                 line = None
             if line is None:
@@ -136,7 +143,8 @@ class Server:
                 raise AssertionError('tools/serve.py did not start:\n' +
                                      ''.join(self.output))
             if line.startswith('Serving on '):
-                self.url = line.split()[2]
+                self._url = line.split()[2]
+        return self._url
 
     def alive(self) -> bool:
         """The process runs and answers /api/info."""
@@ -189,8 +197,9 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, server):
-    """The page, freshly loaded and ready."""
+def page(server, browser):
+    """The page, freshly loaded and ready (server first: it starts slower,
+    and the browser starts while it loads)."""
     browser.get(server.url)
     wait_for_state(browser, ('ready', ))
     return browser
@@ -305,7 +314,7 @@ def _bad_pixels(path):  # small file, too many pixels
 
 
 def _bad_bytes(path):  # noise does not compress: too many bytes
-    write_png(path, 170, 170, noise=True)
+    write_png(path, 300, 300, noise=True)
     assert path.stat().st_size > MAX_BYTES
 
 

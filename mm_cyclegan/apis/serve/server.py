@@ -67,6 +67,10 @@ def serve(weights: str,
     print(f'Serving on {_url(sock)}  (Ctrl+C to stop)', flush=True)
     try:
         uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:
+        # Uvicorn has shut down cleanly, then re-raises the Ctrl+C.
+        pass
     finally:
         sock.close()
+    print('Stopped.', flush=True)
     return 0
