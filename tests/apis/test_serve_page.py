@@ -234,11 +234,14 @@ def data_url_pixels(url):
 
 def test_upload_shows_input_translation_and_reconstruction(
         page, server, weights, tmp_path, record_property):
-    # Odd size: the generator pads to its multiple and crops back.
-    pixels = write_png(tmp_path / 'photo.png', 37, 50, seed=1)
+    # A landscape 'photo' of odd size: the generator pads it to its
+    # multiple and crops back.
+    from mm_cyclegan.datasets.procedural import make_scene, render_photo
+    pixels = render_photo(make_scene(3), (75, 101))
+    Image.fromarray(pixels).save(tmp_path / 'photo.png')
     assert upload(page, tmp_path / 'photo.png') == 'done'
     for element in ('input-img', 'output-img', 'reconstruction-img'):
-        assert image_size(page, element) == (50, 37), element
+        assert image_size(page, element) == (101, 75), element
     assert page.find_element(By.ID, 'reconstruction').is_displayed()
     assert not page.find_element(By.ID, 'message').is_displayed()
 
@@ -283,7 +286,8 @@ def test_direction_choice_translates_the_other_way(page, tmp_path):
         "const s = document.getElementById('direction');"
         "s.value = 'b2a'; s.dispatchEvent(new Event('change'));")
     assert wait_for_state(page, ('done', 'error')) == 'done'
-    assert '(b2a)' in page.find_element(By.ID, 'direction-caption').text
+    assert page.find_element(By.ID, 'direction-caption').text == (
+        '(anime → photo)')
     assert page.find_element(By.ID, 'output-img').get_attribute('src') != a2b
     assert page.find_element(By.ID, 'download').get_attribute(
         'download') == 'anime_b2a.png'

@@ -6,6 +6,7 @@
 const $ = (id) => document.getElementById(id);
 let current = null;   // {blob, name} of the last image chosen
 let requestId = 0;    // only the newest request may update the page
+let directionNames = {};  // 'a2b' -> 'photo → anime', from /api/info
 
 function setState(state) {
   document.body.dataset.state = state;
@@ -40,12 +41,12 @@ async function loadInfo() {
   const info = await response.json();
   $('model-info').textContent = 'Model: ' + describeModel(info.model);
   $('limits').textContent = `(${info.limits.text})`;
+  directionNames = info.model.direction_names || {};
   const select = $('direction');
   for (const direction of info.directions) {
     const option = document.createElement('option');
     option.value = direction;
-    option.textContent = (info.model.direction_names || {})[direction] ||
-      direction;
+    option.textContent = directionNames[direction] || direction;
     select.appendChild(option);
   }
   select.disabled = info.directions.length < 2;
@@ -90,7 +91,8 @@ async function translate() {
   }
   $('input-img').src = answer.input;
   $('output-img').src = answer.output;
-  $('direction-caption').textContent = `(${answer.direction})`;
+  $('direction-caption').textContent =
+    `(${directionNames[answer.direction] || answer.direction})`;
   $('reconstruction').hidden = !answer.reconstruction;
   $('reconstruction-img').src = answer.reconstruction || '';
   $('download').href = answer.output;
