@@ -382,3 +382,21 @@ def test_two_concurrent_requests_each_get_their_own_result(server,
         np.testing.assert_array_equal(data_url_pixels(answer['input']),
                                       np.asarray(Image.open(path)))
     assert server.leftovers() == []
+
+
+def test_binds_loopback_by_default_and_answers_only_local_names(server):
+    # tools/serve.py was started without --host.
+    assert server.url.startswith('http://127.0.0.1:')
+    port = server.url.rsplit(':', 1)[1].rstrip('/')
+    for host, status in [(f'localhost:{port}', 200),
+                         (f'127.0.0.1:{port}', 200),
+                         # a DNS-rebinding page reaches us under its name
+                         (f'attacker.example:{port}', 400)]:
+        request = urllib.request.Request(server.url + 'api/info',
+                                         headers={'Host': host})
+        try:
+            with urllib.request.urlopen(request, timeout=WAIT) as response:
+                code = response.status
+        except urllib.error.HTTPError as err:
+            code = err.code
+        assert code == status, host

@@ -155,3 +155,19 @@ def test_missing_web_stack_names_the_install_command(monkeypatch, capsys):
     # The tool prints the same message and exits 2, before loading weights.
     assert load_tool().main(['no_such_weights.pth']) == 2
     assert INSTALL_HINT in capsys.readouterr().err
+
+
+def test_tool_reports_unusable_weights_in_one_line(tmp_path, capsys):
+    missing = tmp_path / 'missing.pth'
+    assert load_tool().main([str(missing), '--port', '0']) == 2
+    err = capsys.readouterr().err
+    assert err.startswith('error: ') and str(missing) in err
+    assert 'Traceback' not in err
+    not_weights = tmp_path / 'notes.txt'
+    not_weights.write_text('not weights')
+    assert load_tool().main([str(not_weights), '--port', '0']) == 2
+    err = capsys.readouterr().err
+    assert err.startswith('error: ') and str(not_weights) in err
+    assert 'Traceback' not in err
+    assert load_tool().main([str(missing), '--max-pixels', '0']) == 2
+    assert 'max_pixels must be a positive integer' in capsys.readouterr().err

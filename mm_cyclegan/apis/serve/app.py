@@ -10,8 +10,9 @@
 Requests share nothing mutable: each upload is read into its own buffer,
 checked (:mod:`.uploads`), decoded in its own temporary folder, and its
 result goes back in its own response. The model itself is read-only; a
-lock lets one translation run at a time (the others wait in line), because
-two CPU-bound translations at once would only split the cores between them.
+lock lets one request be decoded and translated at a time (the others wait
+in line): two CPU-bound translations at once would only split the cores
+between them, and memory holds one decoded image, not one per client.
 """
 from __future__ import annotations
 
@@ -150,23 +151,26 @@ def create_app(model: ServedModel,
         return Response(png, media_type='image/png', headers=_HEADERS)
 
     def work(data: bytes, direction: str, reconstruct: bool) -> dict:
-        pixels, _ = decode_upload(data, limits, state['tmp_root'])
+        # The whole request holds the lock, decoding included: at most one
+        # decoded image (up to max_pixels) is in memory at a time.
         with model_lock:
+            pixels, _ = decode_upload(data, limits, state['tmp_root'])
             start = time.perf_counter()
             result = model.translate(pixels, direction,
                                      reconstruct=reconstruct)
             seconds = time.perf_counter() - start
-        height, width = pixels.shape[:2]
-        answer = {
-            'direction': direction,
-            'width': width,
-            'height': height,
-            'seconds': round(seconds, 3),
-            'input': _png_data_url(pixels),
-            'output': _png_data_url(result.output),
-        }
-        if result.reconstruction is not None:
-            answer['reconstruction'] = _png_data_url(result.reconstruction)
+            height, width = pixels.shape[:2]
+            answer = {
+                'direction': direction,
+                'width': width,
+                'height': height,
+                'seconds': round(seconds, 3),
+                'input': _png_data_url(pixels),
+                'output': _png_data_url(result.output),
+            }
+            if result.reconstruction is not None:
+                answer['reconstruction'] = _png_data_url(
+                    result.reconstruction)
         return answer
 
     async def translate(request: Request) -> Response:

@@ -51,9 +51,17 @@ def serve(weights: str,
             **{k: v for k, v in (('max_bytes', max_bytes),
                                  ('max_pixels', max_pixels))
                if v is not None})
+    except ValueError as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
+    try:
         model = ServedModel.from_file(weights, device=device)
     except (ValueError, TypeError, OSError) as err:
         print(f'error: {err}', file=sys.stderr)
+        return 2
+    except Exception as err:  # e.g. a file torch cannot unpickle at all
+        print(f'error: cannot load weights {weights!r}: '
+              f'{type(err).__name__}: {err}', file=sys.stderr)
         return 2
     try:
         sock = bind(host, port)
