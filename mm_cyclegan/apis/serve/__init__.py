@@ -38,4 +38,6 @@ def require_web_stack() -> None:
         raise MissingServeExtra(
             f'the web page needs the optional "serve" extra, which is not '
             f'installed (missing: {", ".join(missing)}). Install it from '
-            f'the repository root with: {INSTALL_HINT}')
+            f'the repository root with: {INSTALL_HINT} (or, into the '
+            "Makefile's .venv, the pinned versions: make install, i.e. "
+            'pip install -r requirements/serve.txt)')
