@@ -24,6 +24,7 @@ import time
 import urllib.error
 import urllib.request
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -99,6 +100,13 @@ def weights(tmp_path_factory):
     path = tmp_path_factory.mktemp('weights') / f'iter_{TINY_ITERATIONS}.pth'
     torch.save(dict(meta=meta, state_dict=state_dict), path)
     return path
+
+
+@pytest.fixture(scope='module')
+def translator(weights):
+    """The inference layer on the same weights, in this process."""
+    from mm_cyclegan.apis import Translator
+    return Translator.from_file(str(weights), direction='a2b', device='cpu')
 
 
 class Server:
@@ -182,13 +190,22 @@ def server(weights, tmp_path_factory):
 
 
 @pytest.fixture(scope='module')
-def browser():
+def downloads(tmp_path_factory):
+    """Where the browser saves downloads."""
+    return tmp_path_factory.mktemp('downloads')
+
+
+@pytest.fixture(scope='module')
+def browser(downloads):
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
     profile = tempfile.mkdtemp(prefix='chromium-profile-')
     options.add_argument(f'--user-data-dir={profile}')
+    options.add_experimental_option(
+        'prefs', {'download.default_directory': str(downloads),
+                  'download.prompt_for_download': False})
     driver = webdriver.Chrome(options=options,
                               service=Service(CHROMEDRIVER))
     yield driver
@@ -226,14 +243,20 @@ def image_size(driver, element_id):
         'return [i.naturalWidth, i.naturalHeight];', element_id))
 
 
-def data_url_pixels(url):
+def data_url_pixels(url, depth=8):
+    """The pixels of a PNG data URL, RGB(A) order."""
     assert url.startswith('data:image/png;base64,'), url[:40]
     data = base64.b64decode(url.split(',', 1)[1])
-    return np.asarray(Image.open(io.BytesIO(data)))
+    if depth == 8:
+        return np.asarray(Image.open(io.BytesIO(data)))
+    # Pillow reads 16-bit colour PNGs as 8 bit; OpenCV keeps 16.
+    pixels = cv2.imdecode(np.frombuffer(data, np.uint8),
+                          cv2.IMREAD_UNCHANGED)
+    return pixels[..., [2, 1, 0, 3][:pixels.shape[2]]]
 
 
 def test_upload_shows_input_translation_and_reconstruction(
-        page, server, weights, tmp_path, record_property):
+        page, server, weights, translator, tmp_path, record_property):
     # A landscape 'photo' of odd size: the generator pads it to its
     # multiple and crops back.
     from mm_cyclegan.datasets.procedural import make_scene, render_photo
@@ -246,9 +269,7 @@ def test_upload_shows_input_translation_and_reconstruction(
     assert not page.find_element(By.ID, 'message').is_displayed()
 
     # The page shows what the inference layer computes on these pixels.
-    from mm_cyclegan.apis import Translator
-    expected = Translator.from_file(str(weights), direction='a2b',
-                                    device='cpu')(pixels)
+    expected = translator(pixels)
     shown = data_url_pixels(
         page.find_element(By.ID, 'output-img').get_attribute('src'))
     assert shown.shape == expected.shape
@@ -302,6 +323,35 @@ def test_demo_button_translates_a_procedural_landscape(page):
     assert state(page) == 'done'
     assert image_size(page, 'input-img') == (256, 192)
     assert image_size(page, 'output-img') == (256, 192)
+
+
+def test_dropped_file_is_translated_and_downloads_as_shown(page, downloads,
+                                                          tmp_path):
+    pixels = write_png(tmp_path / 'dropped.png', 30, 44, seed=5)
+    # What the browser hands the page when a file is dropped on the zone.
+    page.execute_script(
+        """const bytes = Uint8Array.from(atob(arguments[0]),
+                                         (c) => c.charCodeAt(0));
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([bytes], 'dropped.png',
+                                    {type: 'image/png'}));
+        document.getElementById('drop').dispatchEvent(new DragEvent(
+            'drop', {dataTransfer: transfer, bubbles: true,
+                     cancelable: true}));""",
+        base64.b64encode((tmp_path / 'dropped.png').read_bytes()).decode())
+    assert wait_for_state(page, ('done', 'error')) == 'done'
+    np.testing.assert_array_equal(
+        data_url_pixels(
+            page.find_element(By.ID, 'input-img').get_attribute('src')),
+        pixels)
+    shown = data_url_pixels(
+        page.find_element(By.ID, 'output-img').get_attribute('src'))
+    page.find_element(By.ID, 'download').click()
+    target = downloads / 'dropped_a2b.png'
+    WebDriverWait(page, WAIT).until(lambda _: target.exists())
+    WebDriverWait(page, WAIT).until(
+        lambda _: not list(downloads.glob('*.crdownload')))
+    np.testing.assert_array_equal(np.asarray(Image.open(target)), shown)
 
 
 def _bad_text(path):
@@ -382,6 +432,23 @@ def test_two_concurrent_requests_each_get_their_own_result(server,
         np.testing.assert_array_equal(data_url_pixels(answer['input']),
                                       np.asarray(Image.open(path)))
     assert server.leftovers() == []
+
+
+def test_sixteen_bit_rgba_upload_keeps_depth_and_alpha(server, translator,
+                                                      tmp_path):
+    rng = np.random.default_rng(7)
+    pixels = rng.integers(0, 65536, (20, 28, 4), np.uint16)
+    path = tmp_path / 'deep.png'
+    cv2.imwrite(str(path), pixels[..., [2, 1, 0, 3]])  # OpenCV is BGRA
+    results = [None]
+    _post(server.url, path, results, 0, threading.Barrier(1))
+    status, answer = results[0]
+    assert status == 200, answer
+    output = data_url_pixels(answer['output'], depth=16)
+    assert output.dtype == np.uint16 and output.shape == (20, 28, 4)
+    np.testing.assert_array_equal(output[..., 3], pixels[..., 3])
+    expected = translator(pixels)
+    assert np.abs(output.astype(int) - expected.astype(int)).max() <= 257
 
 
 def test_binds_loopback_by_default_and_answers_only_local_names(server):

@@ -27,6 +27,7 @@ import time
 from contextlib import asynccontextmanager
 from typing import Optional
 
+import cv2
 import numpy as np
 from PIL import Image
 from starlette.applications import Starlette
@@ -68,17 +69,34 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _png_bytes(pixels: np.ndarray) -> bytes:
+    """Encode uint8/uint16 (H, W, C) pixels, C in 1..4, as PNG.
+
+    16-bit images stay 16-bit (browsers show them; the download keeps the
+    depth): OpenCV writes those, Pillow writes 8-bit ones.
+    """
+    channels = pixels.shape[2]
+    if pixels.dtype == np.uint8:
+        image = Image.fromarray(pixels[..., 0] if channels == 1 else pixels)
+        buffer = io.BytesIO()
+        image.save(buffer, format='PNG')
+        return buffer.getvalue()
+    if channels == 2:  # PNG has gray + alpha, OpenCV does not write it
+        pixels = np.concatenate([np.repeat(pixels[..., :1], 3, axis=2),
+                                 pixels[..., 1:]], axis=2)
+    if pixels.shape[2] >= 3:  # RGB(A) -> OpenCV's BGR(A)
+        pixels = pixels[..., [2, 1, 0, 3][:pixels.shape[2]]]
+    ok, encoded = cv2.imencode('.png', np.ascontiguousarray(pixels))
+    if not ok:
+        raise ValueError(f'cannot encode a {pixels.shape} {pixels.dtype} '
+                         'image as PNG')
+    return encoded.tobytes()
+
+
 def _png_data_url(pixels: np.ndarray) -> str:
-    """Encode uint8/uint16 (H, W, C) pixels as a PNG ``data:`` URL."""
-    if pixels.dtype == np.uint16:
-        # Browsers show 8 bits; the download keeps what the page shows.
-        pixels = (pixels.astype(np.float32) / 257 + 0.5).astype(np.uint8)
-    image = Image.fromarray(pixels[..., 0] if pixels.shape[2] == 1 else
-                            pixels)
-    buffer = io.BytesIO()
-    image.save(buffer, format='PNG')
+    """Pixels as a PNG ``data:`` URL (what the page shows and downloads)."""
     return 'data:image/png;base64,' + base64.b64encode(
-        buffer.getvalue()).decode('ascii')
+        _png_bytes(pixels)).decode('ascii')
 
 
 def _error(message: str, status: int) -> JSONResponse:
