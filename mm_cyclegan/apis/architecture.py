@@ -14,7 +14,7 @@ from typing import Any, Mapping, Optional
 
 from torch import Tensor, nn
 
-from mm_cyclegan.registry import MODELS
+from mm_cyclegan.registry import MODELS, SCOPE
 
 StateDict = Mapping[str, Tensor]
 
@@ -151,7 +151,13 @@ def load_strict(network: nn.Module, state_dict: StateDict, source: str,
 def build_network(cfg: Mapping[str, Any], state_dict: StateDict,
                   source: str, what: str) -> nn.Module:
     """Build the network of ``cfg`` and load ``state_dict`` strictly."""
-    network = MODELS.build(dict(cfg))
+    from mmengine.registry import DefaultScope
+
+    # Under another default scope (e.g. after MMagic's
+    # register_all_modules), a bare 'ResnetGenerator' would resolve to
+    # MMagic's class of that name.
+    with DefaultScope.overwrite_default_scope(SCOPE):
+        network = MODELS.build(dict(cfg))
     return load_strict(network, state_dict, source, what, cfg)
 
 

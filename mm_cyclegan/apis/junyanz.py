@@ -115,8 +115,10 @@ def convert_resnet(state_dict: StateDict) -> dict:
         raise ValueError(f'residual blocks at model.{blocks}; the reference '
                          f'layout has them consecutive from model.'
                          f'{_FIRST_BLOCK}')
-    dropout = any(f'model.{_FIRST_BLOCK}.conv_block.6.' in k
-                  for k in state_dict)
+    # With dropout the second conv is conv_block.6 (a 4-D weight); without
+    # it, conv_block.6 is the norm (no key for IN, a 1-D weight for BN).
+    second_conv = state_dict.get(f'model.{_FIRST_BLOCK}.conv_block.6.weight')
+    dropout = second_conv is not None and second_conv.dim() == 4
     second = 6 if dropout else 5
     move = _Mover(state_dict)
     for src, dst in ((1, 0), (4, 1), (7, 2)):
