@@ -24,6 +24,7 @@ import shutil
 import tempfile
 import threading
 import time
+import traceback
 from contextlib import asynccontextmanager
 from typing import Optional
 
@@ -135,7 +136,8 @@ def create_app(model: ServedModel,
     the folder is removed when the server stops.
     """
     limits = limits or UploadLimits()
-    # One lock, shared by all requests: translations run one at a time.
+    # One lock, shared by all requests: they are decoded and translated one
+    # at a time, in arrival order as far as the thread pool goes.
     model_lock = threading.Lock()
     state: dict = {}
 
@@ -206,6 +208,7 @@ def create_app(model: ServedModel,
         except UploadRejected as err:
             return _error(err.message, err.status)
         except Exception as err:  # keep serving; say what went wrong
+            traceback.print_exc()  # the full story for whoever runs it
             return _error(f'The translation failed: {type(err).__name__}: '
                           f'{err}', 500)
         return JSONResponse(answer, headers=_HEADERS)
