@@ -15,9 +15,9 @@ $(PY):
 	$(PYTHON_SYS) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-$(STAMP): $(PY) requirements/runtime.txt requirements/tests.txt setup.py
+$(STAMP): $(PY) requirements/runtime.txt requirements/tests.txt requirements/serve.txt setup.py
 	@start=$$(date +%s); \
-	$(PIP) install --quiet -r requirements/runtime.txt -r requirements/tests.txt && \
+	$(PIP) install --quiet -r requirements/runtime.txt -r requirements/tests.txt -r requirements/serve.txt && \
 	$(PIP) install --quiet --no-deps mmagic==1.2.0 && \
 	$(PIP) install --quiet --no-deps -e . && \
 	rm -f $(VENV)/.installed-* && touch $@ && \

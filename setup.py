@@ -39,6 +39,11 @@ setup(
         'tensorboard': ['tensorboard'],
         # tools/export.py: ONNX export and its onnxruntime parity check.
         'export': ['onnx', 'onnxruntime'],
+        # tools/serve.py, the page to try a model (requirements/serve.txt
+        # pins the versions the Makefile installs).
+        'serve': ['starlette>=0.37', 'uvicorn>=0.29'],
     },
+    # The page's HTML, JS and CSS travel with the package.
+    package_data={'mm_cyclegan.apis.serve': ['static/*']},
     zip_safe=False,
 )
