@@ -1,6 +1,6 @@
 # tiny_image_folder over horse2zebra, with FID/KID evaluation on the real
-# test photos: every 2
-# iterations, a handful of images per domain (max_samples) and a small
+# test photos: every 2 iterations, a handful of images per domain
+# (max_samples) and a small
 # Inception input (80 px) so that it runs in seconds on CPU. The weights
 # file comes from $MM_CYCLEGAN_INCEPTION (the test writes a random one).
 _base_ = ['tiny_image_folder.py']
