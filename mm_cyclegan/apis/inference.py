@@ -149,7 +149,8 @@ def pad_array(values: np.ndarray, padding: tuple) -> np.ndarray:
     if not any(padding):
         return values
     mode = 'reflect' if min(values.shape[:2]) > 1 else 'edge'
-    return np.pad(values, ((top, bottom), (left, right), (0, 0)), mode=mode)
+    return np.pad(values, ((top, bottom), (left, right), (0, 0)),
+                  mode=mode)  # type: ignore[call-overload]
 
 
 def _pad_tensor(batch: Tensor, multiple: int,
@@ -167,7 +168,7 @@ def _pad_tensor(batch: Tensor, multiple: int,
         mode = 'reflect' if min(height, width) > 1 else 'edge'
         array = np.pad(batch.detach().float().cpu().numpy(),
                        ((0, 0), (0, 0), (top, bottom), (left, right)),
-                       mode=mode)
+                       mode=mode)  # type: ignore[call-overload]
         padded = torch.from_numpy(array).to(batch)
     return padded, (top, bottom, left, right)
 
@@ -237,7 +238,9 @@ class Translator:
         """Build from :func:`~mm_cyclegan.apis.weights.load_weights` output."""
         if not loaded.directions:
             raise ValueError(f'{loaded.source} holds no generator')
-        generators, architecture, channels = {}, {}, {}
+        generators: dict[str, Any] = {}
+        architecture: dict[str, Any] = {}
+        channels: dict[str, Any] = {}
         for d in loaded.directions:
             cfg, state_dict = loaded.generator(d)
             generators[d] = build_network(cfg, state_dict, loaded.source,

@@ -125,10 +125,10 @@ def convert_resnet(state_dict: StateDict) -> dict:
         move.conv_norm(_top(src), _top(src + 1), _top(dst))
     for i, index in enumerate(blocks):
         block = f'model.{index}.conv_block'
-        dst = f'model.{3 + i}.block'
-        move.conv_norm(f'{block}.1', f'{block}.2', f'{dst}.0')
+        target = f'model.{3 + i}.block'
+        move.conv_norm(f'{block}.1', f'{block}.2', f'{target}.0')
         move.conv_norm(f'{block}.{second}', f'{block}.{second + 1}',
-                       f'{dst}.{2 if dropout else 1}')
+                       f'{target}.{2 if dropout else 1}')
     # After the blocks: convT, norm, relu, convT, norm, relu, pad, conv.
     up = _FIRST_BLOCK + n
     move.conv_norm(_top(up), _top(up + 1), _top(3 + n))

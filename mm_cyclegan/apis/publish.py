@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 import os.path as osp
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 import torch
 
@@ -96,7 +96,7 @@ def publish(weights: str, out_dir: str, config: Optional[str] = None,
         raise ValueError(f'{weights} holds no generator to publish')
     tensors = _validated(loaded, generators)
     files = _source_files(loaded)
-    channels = {}
+    channels: dict[str, Any] = {}
     for d in loaded.directions:
         cfg = loaded.generator(d)[0]
         channels.setdefault(d[0], int(cfg['in_channels']))
@@ -132,7 +132,7 @@ def _model_config_text(loaded: LoadedWeights) -> str:
     model: dict = {'type': 'CycleGAN'}
     a2b = loaded.networks.get('generator_a2b')
     b2a = loaded.networks.get('generator_b2a')
-    gen = (a2b or b2a)[0]
+    gen = (a2b or b2a)[0]  # type: ignore[index]
     if a2b is None:  # only b2a: describe a2b as its mirror
         gen = dict(gen, in_channels=gen['out_channels'],
                    out_channels=gen['in_channels'])

@@ -155,7 +155,8 @@ def plan_jobs(inputs: Sequence[str], files: Sequence[tuple], out_dir: str,
                 'never written into an input folder)')
     input_files = {osp.realpath(f) for f, _ in files}
     input_dirs = {osp.dirname(p) for p in input_files}
-    jobs, owners = [], {}
+    jobs: list = []
+    owners: dict = {}
     for path, root in files:
         rel = osp.relpath(path, root)
         dst = osp.join(out_dir, osp.splitext(rel)[0] + '.' + ext)

@@ -126,7 +126,7 @@ def _plain(value: Any) -> Any:
 def _inference_cfg(cfg: Mapping) -> dict:
     # Initialisation and gradient checkpointing do not matter for loading
     # trained weights; init_cfg may even name a file that is not here.
-    cfg = _plain(cfg)
+    cfg = dict(_plain(cfg))
     cfg.pop('init_cfg', None)
     cfg.pop('with_cp', None)
     return cfg
@@ -188,7 +188,8 @@ def _unknown(path: str, keys: Sequence[str], extra: str = '') -> None:
 def _from_ours(path: str, ckpt: Mapping, config: Optional[str]
                ) -> LoadedWeights:
     state_dict = ckpt.get('state_dict', ckpt)
-    meta = ckpt.get('meta') if isinstance(ckpt.get('meta'), Mapping) else {}
+    meta: Mapping = ckpt['meta'] if isinstance(ckpt.get('meta'),
+                                               Mapping) else {}
     config_text = meta.get('cfg') if isinstance(meta.get('cfg'), str) \
         else None
     try:
@@ -223,7 +224,8 @@ def _from_ours(path: str, ckpt: Mapping, config: Optional[str]
 def _from_mmagic(path: str, ckpt: Mapping,
                  domains: Optional[Sequence[str]]) -> LoadedWeights:
     state_dict = ckpt.get('state_dict', ckpt)
-    meta = ckpt.get('meta') if isinstance(ckpt.get('meta'), Mapping) else {}
+    meta: Mapping = ckpt['meta'] if isinstance(ckpt.get('meta'),
+                                               Mapping) else {}
     cfg_text = meta.get('cfg') if isinstance(meta.get('cfg'), str) else None
     parts = mmagic_import.convert(state_dict, cfg_text, domains)
     loaded = LoadedWeights(kind='mmagic', source=path,

@@ -87,7 +87,7 @@ def add_image_writer(cfg: Any, out_dir: Optional[str]) -> None:
         metrics = evaluator['metrics']
         metrics = list(metrics) if isinstance(metrics, (list, tuple)) \
             else [metrics]
-        evaluator['metrics'] = metrics + [writer]
+        evaluator['metrics'] = metrics + [writer]  # type: ignore[index]
     elif isinstance(evaluator, Mapping):
         cfg.test_evaluator = [evaluator, writer]
     else:

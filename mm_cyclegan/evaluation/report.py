@@ -46,7 +46,7 @@ def format_translation_table(metrics: Mapping, note: str = '') -> str:
     for d in _DIRECTIONS:
         n_fake, n_real = _get(metrics, f'{d}/num_fake'), _get(
             metrics, f'{d}/num_real')
-        counts = ('n/a' if n_fake is None else
+        counts = ('n/a' if n_fake is None or n_real is None else
                   f'({int(n_fake)}/{int(n_real)})')
         m = _get(metrics, f'{d}/kid_subset_size')
         subset = 'n/a' if m is None else f'({int(m)})'

@@ -179,7 +179,7 @@ class TranslationMetric(BaseMetric):
         self.kid_subsets = int(kid_subsets)
         self.kid_subset_size = int(kid_subset_size)
         self.max_samples = max_samples
-        self.extractor = None
+        self.extractor: Any = None  # None: fallback (no weights)
         try:
             self.extractor = get_feature_extractor(
                 inception_weights, resize, input_size, batch_size, device)

@@ -152,7 +152,8 @@ class TrainingHealthHook(Hook):
         self._batch: Optional[dict] = None
         self._sums: dict[str, float] = {}
         self._count = 0
-        self._history = {name: deque(maxlen=patience + 1)
+        self._history: dict[str, deque] = {
+            name: deque(maxlen=patience + 1)
                          for _, _, d, g in _ADVERSARIES for name in (d, g)}
         self._checks = 0
         self._last_warned: dict[tuple, int] = {}
