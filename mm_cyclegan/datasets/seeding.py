@@ -16,6 +16,8 @@ from typing import Optional
 
 import numpy as np
 
+from mm_cyclegan.utils.validation import check_int
+
 __all__ = ['SampleIndexError', 'decode_index', 'derive_seed',
            'encode_index', 'sample_rng']
 
@@ -25,15 +27,6 @@ class SampleIndexError(IndexError, ValueError):
     a ``ValueError`` (invalid user input) for everyone else."""
 
 
-def _non_negative_int(name: str, value: object) -> int:
-    try:
-        number = operator.index(value)  # type: ignore[arg-type]
-    except TypeError:
-        raise TypeError(
-            f'{name} must be an int, got {value!r}') from None
-    if number < 0:
-        raise ValueError(f'{name} must be >= 0, got {number}')
-    return number
 
 
 def derive_seed(seed: int,
@@ -54,9 +47,9 @@ def derive_seed(seed: int,
     streams). It suits ``numpy.random.default_rng`` and
     ``torch.Generator.manual_seed`` alike.
     """
-    seed = _non_negative_int('seed', seed)
-    epoch = _non_negative_int('epoch', epoch)
-    index = _non_negative_int('index', index)
+    seed = check_int('seed', seed, minimum=0)
+    epoch = check_int('epoch', epoch, minimum=0)
+    index = check_int('index', index, minimum=0)
     if stream is not None and not isinstance(stream, str):
         raise TypeError(f'stream must be a str or None, got {stream!r}')
     # Integers contain no '/', and '#' marks a named stream, so distinct
@@ -73,8 +66,8 @@ def encode_index(epoch: int, index: int, length: int) -> int:
 
     ``length`` is the dataset's length; ``0 <= index < length``.
     """
-    epoch = _non_negative_int('epoch', epoch)
-    index = _non_negative_int('index', index)
+    epoch = check_int('epoch', epoch, minimum=0)
+    index = check_int('index', index, minimum=0)
     length = _positive_length(length)
     if index >= length:
         raise ValueError(
@@ -115,7 +108,7 @@ def sample_rng(seed: int, epoch: int, index: int,
 
 
 def _positive_length(length: int) -> int:
-    length = _non_negative_int('length', length)
+    length = check_int('length', length, minimum=0)
     if length == 0:
         raise ValueError('an empty dataset has no sample indices')
     return length

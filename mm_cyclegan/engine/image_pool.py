@@ -6,6 +6,8 @@ from typing import Any, NamedTuple
 
 import torch
 
+from mm_cyclegan.utils.validation import check_int, check_number
+
 
 class ImagePool:
     """A buffer of previously generated images for the discriminator.
@@ -29,13 +31,9 @@ class ImagePool:
 
     def __init__(self, size: int = 50, swap_prob: float = 0.5,
                  seed: int = 0) -> None:
-        if isinstance(size, bool) or not isinstance(size, int):
-            raise TypeError(f'pool size must be an int, got {size!r}')
-        if size < 0:
-            raise ValueError(f'pool size must be >= 0, got {size}')
-        if not 0.0 <= float(swap_prob) <= 1.0:
-            raise ValueError(
-                f'swap_prob must be in [0, 1], got {swap_prob}')
+        size = check_int('pool size', size, minimum=0)
+        swap_prob = check_number('swap_prob', swap_prob, minimum=0.0,
+                                 maximum=1.0)
         self.size = size
         self.swap_prob = float(swap_prob)
         self.images: list[torch.Tensor] = []

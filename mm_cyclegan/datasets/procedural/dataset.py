@@ -1,7 +1,6 @@
 """The procedural photo -> anime dataset, generated on the fly."""
 from __future__ import annotations
 
-import operator
 from collections import OrderedDict
 from typing import Optional
 
@@ -9,6 +8,7 @@ import numpy as np
 import torch
 
 from mm_cyclegan.registry import DATASETS
+from mm_cyclegan.utils.validation import check_int
 
 from ..seeding import decode_index, sample_rng
 from .raster import Size, parse_size, rasterize, render_size
@@ -22,14 +22,6 @@ __all__ = ['ProceduralLandscapeDataset', 'check_disjoint_ranges']
 _CACHE_BYTES = 64 * 1024 * 1024
 
 
-def _int_arg(name: str, value: object, minimum: int) -> int:
-    try:
-        number = operator.index(value)  # type: ignore[arg-type]
-    except TypeError:
-        raise TypeError(f'{name} must be an int, got {value!r}') from None
-    if number < minimum:
-        raise ValueError(f'{name} must be >= {minimum}, got {number}')
-    return number
 
 
 def check_disjoint_ranges(ranges: dict) -> None:
@@ -104,19 +96,19 @@ class ProceduralLandscapeDataset(torch.utils.data.Dataset):
             raise ValueError(
                 f"split must be 'train' or 'test', got {split!r}")
         self.split = split
-        self.num_samples = _int_arg('num_samples', num_samples, 1)
+        self.num_samples = check_int('num_samples', num_samples, 1)
         self.size = parse_size(size)
-        self.seed = _int_arg('seed', seed, 0)
+        self.seed = check_int('seed', seed, 0)
         self.flip = bool(flip)
         self.test_mode = (split == 'test') if test_mode is None else bool(
             test_mode)
         self.offsets = {
             'train_seed_offset_a':
-            _int_arg('train_seed_offset_a', train_seed_offset_a, 0),
+            check_int('train_seed_offset_a', train_seed_offset_a, 0),
             'train_seed_offset_b':
-            _int_arg('train_seed_offset_b', train_seed_offset_b, 0),
+            check_int('train_seed_offset_b', train_seed_offset_b, 0),
             'test_seed_offset':
-            _int_arg('test_seed_offset', test_seed_offset, 0),
+            check_int('test_seed_offset', test_seed_offset, 0),
         }
         check_disjoint_ranges({
             name: (first, self.num_samples)
