@@ -78,11 +78,9 @@ def build(seed: int, identity_weight: float) -> torch.nn.Module:
     torch.manual_seed(seed)
     for name in mmb.OURS_TO_MMAGIC:
         getattr(model, name).init_weights()
-    from mm_cyclegan.engine import ImagePool
-    model.pool_fake_a = ImagePool(quality.POOL_SIZE, quality.SWAP_PROB,
-                                  seed=seed * 1000)
-    model.pool_fake_b = ImagePool(quality.POOL_SIZE, quality.SWAP_PROB,
-                                  seed=seed * 1000 + 1)
+    from mm_cyclegan.engine import make_image_pools
+    model.set_image_pools(make_image_pools(quality.POOL_SIZE,
+                                           quality.SWAP_PROB, seed=seed))
     return model
 
 

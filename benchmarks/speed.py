@@ -115,7 +115,7 @@ def build_ours(generator: dict, discriminator: dict, seed: int = 0,
                with_cp: bool = False) -> torch.nn.Module:
     """Our CycleGAN (paper losses, transposed-conv upsampling like MMagic's
     generator), N(0, 0.02) init from ``seed``, image pools attached."""
-    from mm_cyclegan.engine import ImagePool
+    from mm_cyclegan.engine import make_image_pools
     from mm_cyclegan.registry import MODELS
     gen = dict(generator, type='ResnetGenerator', upsample_mode='deconv')
     if with_cp:
@@ -131,8 +131,7 @@ def build_ours(generator: dict, discriminator: dict, seed: int = 0,
     torch.manual_seed(seed)
     for name in mmb.OURS_TO_MMAGIC:
         getattr(model, name).init_weights()
-    model.pool_fake_a = ImagePool(50, 0.5, seed=1)
-    model.pool_fake_b = ImagePool(50, 0.5, seed=2)
+    model.set_image_pools(make_image_pools(50, 0.5, seed=0))
     return model.train()
 
 

@@ -138,6 +138,12 @@ def load_strict(network: nn.Module, state_dict: StateDict, source: str,
     role (``what``, e.g. ``'generator_a2b'``), the expected layout and the
     first missing / unexpected / mismatched keys.
     """
+    upgrade = getattr(network, 'upgrade_legacy_keys', None)
+    if upgrade is not None:
+        # Earlier key names of the same layers (the U-Net's first layout,
+        # which the reference converter writes) are renamed before checking.
+        state_dict = dict(state_dict)
+        upgrade(state_dict)
     problems = _check_keys(network.state_dict(), state_dict)
     if problems:
         layout = describe(cfg) if cfg else type(network).__name__

@@ -152,12 +152,12 @@ class UnetGenerator(PaperInitModule):
                              self.num_down - 1))
         # The outermost level (num_down >= 2 levels were built).
         self.model = cast(UnetLevel, level)
-        self._register_load_state_dict_pre_hook(self._rename_legacy_keys)
+        self._register_load_state_dict_pre_hook(self.upgrade_legacy_keys)
 
     def _level_prefix(self, level: int) -> str:
         return 'model.' + 'model.1.' * level
 
-    def _rename_legacy_keys(self, state_dict: dict, prefix: str,
+    def upgrade_legacy_keys(self, state_dict: dict, prefix: str = '',
                             *args: Any) -> None:
         """Load checkpoints of our first layout (``encoder.i``/``decoder.i``).
 
