@@ -57,6 +57,7 @@ def test_recipe_builds(path, image_root, tmp_path):
     cfg = Config.fromfile(path)
     _shrink(cfg, image_root)
     cfg.work_dir = str(tmp_path)
+    cfg.experiment_name = f'recipe_{tmp_path.name}'
     runner = CycleGANRunner.from_cfg(cfg)  # model, hooks, visualizer
 
     for wanted in (ImagePoolHook, RNGStateHook, TranslationVisualizationHook,

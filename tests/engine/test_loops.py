@@ -50,6 +50,8 @@ class _CountingDataset(ProceduralLandscapeDataset):
 def _runner(tmp_path, **train_cfg):
     cfg = Config.fromfile(TINY_CONFIG)
     cfg.work_dir = str(tmp_path)
+    # Unique per run (MMEngine's default name has one-second resolution).
+    cfg.experiment_name = f'loops_{tmp_path.name}'
     cfg.train_dataloader.dataset.num_samples = SAMPLES
     cfg.train_dataloader.dataset.size = 16
     cfg.train_cfg = dict(type='EpochsAsItersTrainLoop', val_interval=10**9,

@@ -43,6 +43,9 @@ class InvertingTestGenerator(nn.Module):
 def _run(tmp_path, generator=None, iters=4):
     cfg = Config.fromfile(TINY_CONFIG)
     cfg.work_dir = str(tmp_path)
+    # Unique per run: MMEngine names its logger after the config and a
+    # timestamp in whole seconds, so two runs in one second share a log.
+    cfg.experiment_name = f'health_{tmp_path.name}'
     cfg.train_cfg.max_iters = iters
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook',
                                         interval=10**6)
@@ -129,6 +132,7 @@ def test_discriminator_winning_fires_in_a_real_run(tmp_path):
 
     cfg = Config.fromfile(TINY_CONFIG)
     cfg.work_dir = str(tmp_path)
+    cfg.experiment_name = f'health_{tmp_path.name}'
     cfg.train_cfg.max_iters = 6
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook',
                                         interval=10**6)
