@@ -28,10 +28,11 @@ from typing import Optional, Sequence
 
 import torch
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from torch.utils.data import default_collate
 
 from mm_cyclegan.registry import HOOKS
+
+from .fixed_batch import translate_fixed_batch
 
 __all__ = ['SYMPTOMS', 'TrainingHealthHook', 'output_statistics']
 
@@ -256,17 +257,6 @@ class TrainingHealthHook(Hook):
         return found
 
     def _generator_stats(self, runner) -> dict:
-        model = runner.model
-        model = model.module if is_model_wrapper(model) else model
-        was_training = model.training
-        model.eval()
-        try:
-            data = model.data_preprocessor(self._batch, False)
-            with torch.no_grad():
-                real_a, real_b = data['img_a'], data['img_b']
-                fake_b = model.translate(real_a, 'a2b')
-                fake_a = model.translate(real_b, 'b2a')
-        finally:
-            model.train(was_training)
-        return dict(a2b=output_statistics(real_a, fake_b),
-                    b2a=output_statistics(real_b, fake_a))
+        out = translate_fixed_batch(runner, self._batch)
+        return dict(a2b=output_statistics(out['real_a'], out['fake_b']),
+                    b2a=output_statistics(out['real_b'], out['fake_a']))

@@ -7,11 +7,12 @@ from typing import Any, Optional, Sequence
 import numpy as np
 import torch
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from PIL import Image, ImageDraw, ImageFont
 from torch.utils.data import default_collate
 
 from mm_cyclegan.registry import HOOKS
+
+from .fixed_batch import translate_fixed_batch
 
 COLUMN_LABELS = ('real', 'translated', 'reconstructed')
 
@@ -166,20 +167,10 @@ class TranslationVisualizationHook(Hook):
 
     def draw(self, runner, step: int) -> np.ndarray:
         """Translate the fixed samples and send the grid to the visualizer."""
-        model = runner.model
-        model = model.module if is_model_wrapper(model) else model
-        was_training = model.training
-        model.eval()
-        try:
-            data = model.data_preprocessor(self._batch, False)
-            with torch.no_grad():
-                real_a, real_b = data['img_a'], data['img_b']
-                fake_b = model.translate(real_a, 'a2b')
-                fake_a = model.translate(real_b, 'b2a')
-                rec_a = model.translate(fake_b, 'b2a')
-                rec_b = model.translate(fake_a, 'a2b')
-        finally:
-            model.train(was_training)
+        out = translate_fixed_batch(runner, self._batch, reconstruct=True)
+        real_a, real_b = out['real_a'], out['real_b']
+        fake_a, fake_b = out['fake_a'], out['fake_b']
+        rec_a, rec_b = out['rec_a'], out['rec_b']
         rows, row_labels = [], []
         for i in range(real_a.shape[0]):
             rows.append([real_a[i], fake_b[i], rec_a[i]])
