@@ -18,6 +18,7 @@ import torch.nn as nn
 from mmcv.cnn import ConvModule
 from mmengine.registry import MODELS as MMENGINE_MODELS
 
+from mm_cyclegan.models.generators._padding import keep_dtype_padding
 from mm_cyclegan.utils.validation import (
     AssertionTypeError,
     AssertionValueError,
@@ -142,9 +143,10 @@ def conv_module(*args: Any, **kwargs: Any) -> ConvModule:
 
     The paper's networks keep the bias of convolutions followed by instance
     norm (it is part of their published parameter count), and mmcv warns
-    about each of them.
+    about each of them. Reflection/replication padding layers are swapped
+    for ones that stay in bf16/fp16 under autocast (``_padding.py``).
     """
     with warnings.catch_warnings():
         warnings.filterwarnings(
             'ignore', message='Unnecessary conv bias before')
-        return ConvModule(*args, **kwargs)
+        return keep_dtype_padding(ConvModule(*args, **kwargs))
