@@ -9,7 +9,9 @@ import os.path as osp
 import re
 from typing import Callable, Optional
 
-from mmengine.dist import master_only
+import torch
+from mmengine.dist import all_reduce, is_distributed, master_only
+from mmengine.logging import MMLogger
 from mmengine.hooks import CheckpointHook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
@@ -159,6 +161,34 @@ class CycleGANRunner(Runner):
         super().__init__(*args, **kwargs)
         self._check_checkpoint_hook_args()
         self._check_channels()
+
+    def setup_env(self, env_cfg: dict) -> None:
+        """MMEngine's set-up, then a timestamp no earlier run shares.
+
+        MMEngine names the log dir and the experiment (its logger, message
+        hub and visualizer instances) after a timestamp in whole seconds. A
+        second runner built within the same second, in the same process or
+        work dir, would reuse the first one's logger (and log file) and log
+        dir; a suffix (``_1``, ``_2``, ...) keeps them apart. Every rank takes
+        the largest suffix any rank needs, so names agree across DDP ranks.
+        """
+        super().setup_env(env_cfg)
+        taken = set(MMLogger._instance_dict)  # type: ignore[attr-defined]
+        base, suffix = self._timestamp, 0
+
+        def in_use(stamp: str) -> bool:
+            return (osp.exists(osp.join(self._work_dir, stamp)) or
+                    any(name == stamp or name.endswith('_' + stamp)
+                        for name in taken))
+
+        while in_use(base if not suffix else f'{base}_{suffix}'):
+            suffix += 1
+        if is_distributed():
+            agreed = torch.tensor(suffix, dtype=torch.int64)
+            all_reduce(agreed, op='max')
+            suffix = int(agreed.item())
+        if suffix:
+            self._timestamp = f'{base}_{suffix}'
 
     # ------------------------------------------------------------ start-up
     def _check_checkpoint_hook_args(self) -> None:

@@ -1,0 +1,198 @@
+"""Quality guard of the fast mode: does bf16 cost quality on the demo?
+
+Two checks (targets of the speed work):
+
+1. The demo trained with ``--amp`` (bf16 autocast) keeps both directions'
+   paired PSNR within 0.3 dB of the demo trained in fp32.
+2. bf16 inference of a trained model is >= 35 dB PSNR from its fp32
+   inference (per direction, mean over the demo's 64 test scenes).
+
+Both models are scored the same way here, in fp32 and eval mode, on the
+demo's paired test split (PSNR/SSIM/colour as the demo's table), from their
+final checkpoints. Pass existing work dirs, or let the script train what is
+missing with ``tools/train.py configs/cyclegan_demo.py [--amp]`` (about 5
+minutes each on 2 cores with native bf16; bf16 training on a CPU without it
+is emulated, about 12x slower, and needs ``--force-bf16``).
+
+    python benchmarks/bf16_quality.py --fp32-run work_dirs/cyclegan_demo \\
+        --bf16-run work_dirs/cyclegan_demo_bf16 --out bf16_quality.md
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+from typing import Optional
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+import torch  # noqa: E402
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+DEMO_CONFIG = osp.join(ROOT, 'configs', 'cyclegan_demo.py')
+PSNR_TOLERANCE_DB = 0.3
+BF16_INFERENCE_MIN_DB = 35.0
+
+
+def log(message: str) -> None:
+    """Progress on stderr (the report goes to stdout)."""
+    print(f'[bf16-quality {time.strftime("%H:%M:%S")}] {message}',
+          file=sys.stderr, flush=True)
+
+
+def parse_args(argv: Optional[list] = None) -> argparse.Namespace:
+    """Command-line options."""
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--fp32-run', default='work_dirs/cyclegan_demo',
+                   help='work dir of the fp32 demo (trained if empty)')
+    p.add_argument('--bf16-run', default='work_dirs/cyclegan_demo_bf16',
+                   help='work dir of the bf16 demo (trained if empty)')
+    p.add_argument('--config', default=DEMO_CONFIG,
+                   help='the demo config (both runs)')
+    p.add_argument('--force-bf16', action='store_true',
+                   help='train the bf16 run even without native bf16')
+    p.add_argument('--out', help='also write the Markdown report here')
+    return p.parse_args(argv)
+
+
+def final_checkpoint(work_dir: str) -> Optional[str]:
+    """The checkpoint a finished run points at, or None."""
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(pointer):
+        return None
+    with open(pointer, encoding='utf-8') as f:
+        name = f.read().strip()
+    path = name if osp.isabs(name) else osp.join(work_dir, name)
+    return path if osp.isfile(path) else None
+
+
+def train(config: str, work_dir: str, amp: bool) -> str:
+    """Train the demo into ``work_dir`` (a subprocess, as users run it)."""
+    cmd = [sys.executable, osp.join(ROOT, 'tools', 'train.py'), config,
+           '--work-dir', work_dir, '--no-test']
+    if amp:
+        cmd.append('--amp')
+    if osp.isdir(work_dir) and os.listdir(work_dir):
+        cmd.append('--overwrite')
+    log('training: ' + ' '.join(cmd))
+    subprocess.run(cmd, check=True)
+    checkpoint = final_checkpoint(work_dir)
+    if checkpoint is None:
+        raise RuntimeError(f'training into {work_dir} left no checkpoint')
+    return checkpoint
+
+
+def test_batches(config: str):
+    """The demo's paired test split, as batches of ``[-1, 1]`` tensors."""
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from torch.utils.data import DataLoader, default_collate
+
+    from mm_cyclegan.registry import DATASETS
+    dataset_cfg = Config.fromfile(config).test_dataloader.dataset
+    with DefaultScope.overwrite_default_scope('mm_cyclegan'):
+        dataset = DATASETS.build(dataset_cfg)
+    return DataLoader(dataset, batch_size=8, shuffle=False,
+                      collate_fn=default_collate)
+
+
+@torch.no_grad()
+def score(checkpoint: str, config: str) -> dict:
+    """Paired metrics of a checkpoint (fp32 inference), and the PSNR of
+    its bf16 inference against its fp32 inference per direction."""
+    from mm_cyclegan.apis import Translator
+    from mm_cyclegan.evaluation import PairedTranslationMetric
+    from mm_cyclegan.evaluation.functional import psnr
+    fp32 = Translator.from_file(checkpoint, precision='fp32')
+    bf16 = Translator.from_file(checkpoint, precision='bf16')
+    metric = PairedTranslationMetric(prefix=None)
+    agreement: dict = {'a2b': [], 'b2a': []}
+    for batch in test_batches(config):
+        real_a, real_b = batch['img_a'], batch['img_b']
+        fake_b = fp32.translate_tensor(real_a, 'a2b')
+        fake_a = fp32.translate_tensor(real_b, 'b2a')
+        samples = [dict(real_a=real_a[i], real_b=real_b[i],
+                        fake_a=fake_a[i], fake_b=fake_b[i], paired=True,
+                        valid_a=True, valid_b=True)
+                   for i in range(real_a.shape[0])]
+        metric.process({}, samples)
+        for direction, src, ref in (('a2b', real_a, fake_b),
+                                    ('b2a', real_b, fake_a)):
+            low = bf16.translate_tensor(src, direction)
+            agreement[direction] += psnr((low + 1) / 2,
+                                         (ref + 1) / 2).tolist()
+    metrics = metric.compute_metrics(metric.results)
+    for direction, values in agreement.items():
+        metrics[f'{direction}_bf16_vs_fp32_psnr'] = sum(values) / len(values)
+        metrics[f'{direction}_bf16_vs_fp32_psnr_min'] = min(values)
+    return metrics
+
+
+def report(fp32: dict, bf16: dict, runs: dict) -> tuple:
+    """Markdown report and whether every target holds."""
+    from mm_cyclegan.engine.precision import cpu_bf16_support
+    lines = ['## bf16 quality guard (`benchmarks/bf16_quality.py`)', '',
+             f'- {cpu_bf16_support().detail}; torch {torch.__version__}',
+             f'- fp32 run: `{runs["fp32"]}`', f'- bf16 run: `{runs["bf16"]}`',
+             '', '| training | dir | PSNR | SSIM | ΔE | bf16 inference vs '
+             'fp32 PSNR (mean / min) |', '|---|---|---|---|---|---|']
+    for name, metrics in (('fp32', fp32), ('bf16 (--amp)', bf16)):
+        for d in ('a2b', 'b2a'):
+            lines.append(
+                f'| {name} | {d} | {metrics[f"{d}_psnr"]:.2f} | '
+                f'{metrics[f"{d}_ssim"]:.3f} | {metrics[f"{d}_color"]:.2f} '
+                f'| {metrics[f"{d}_bf16_vs_fp32_psnr"]:.1f} / '
+                f'{metrics[f"{d}_bf16_vs_fp32_psnr_min"]:.1f} |')
+    lines += ['', '| check | a2b | b2a | target | holds |',
+              '|---|---|---|---|---|']
+    ok = True
+    deltas = [bf16[f'{d}_psnr'] - fp32[f'{d}_psnr'] for d in ('a2b', 'b2a')]
+    holds = all(abs(x) <= PSNR_TOLERANCE_DB for x in deltas)
+    ok &= holds
+    lines.append(f'| bf16 training − fp32 training, PSNR dB | '
+                 f'{deltas[0]:+.2f} | {deltas[1]:+.2f} | within '
+                 f'±{PSNR_TOLERANCE_DB} | {"yes" if holds else "NO"} |')
+    for name, metrics in (('fp32', fp32), ('bf16', bf16)):
+        values = [metrics[f'{d}_bf16_vs_fp32_psnr'] for d in ('a2b', 'b2a')]
+        holds = all(v >= BF16_INFERENCE_MIN_DB for v in values)
+        ok &= holds
+        lines.append(f'| bf16 vs fp32 inference of the {name}-trained '
+                     f'model, PSNR dB | {values[0]:.1f} | {values[1]:.1f} | '
+                     f'≥ {BF16_INFERENCE_MIN_DB:.0f} | '
+                     f'{"yes" if holds else "NO"} |')
+    return '\n'.join(lines), ok
+
+
+def main(argv: Optional[list] = None) -> int:
+    """Train what is missing, score both runs, print the report."""
+    from mm_cyclegan.engine.precision import cpu_bf16_support
+    args = parse_args(argv)
+    runs = {'fp32': args.fp32_run, 'bf16': args.bf16_run}
+    checkpoints = {name: final_checkpoint(path)
+                   for name, path in runs.items()}
+    if checkpoints['bf16'] is None and not cpu_bf16_support().native \
+            and not args.force_bf16:
+        log(f'{args.bf16_run} holds no finished run, and training one here '
+            f'would be emulated ({cpu_bf16_support().detail}); pass '
+            '--force-bf16 to train it anyway')
+        return 2
+    for name, path in runs.items():
+        if checkpoints[name] is None:
+            checkpoints[name] = train(args.config, path, name == 'bf16')
+    scores = {}
+    for name, checkpoint in checkpoints.items():
+        log(f'scoring {checkpoint}')
+        scores[name] = score(checkpoint, args.config)
+    text, ok = report(scores['fp32'], scores['bf16'], checkpoints)
+    print(text)
+    if args.out:
+        with open(args.out, 'w', encoding='utf-8') as f:
+            f.write(text + '\n')
+    return 0 if ok else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
