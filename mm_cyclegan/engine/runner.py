@@ -11,8 +11,8 @@ from typing import Callable, Optional
 
 import torch
 from mmengine.dist import all_reduce, is_distributed, master_only
-from mmengine.logging import MMLogger
 from mmengine.hooks import CheckpointHook
+from mmengine.logging import MMLogger
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
