@@ -173,8 +173,8 @@ class CycleGANRunner(Runner):
         the largest suffix any rank needs, so names agree across DDP ranks.
         """
         super().setup_env(env_cfg)
-        taken = set(MMLogger._instance_dict)  # type: ignore[attr-defined]
-        base, suffix = self._timestamp, 0
+        taken = set(MMLogger._instance_dict)
+        base, suffix = str(self.timestamp), 0
 
         def in_use(stamp: str) -> bool:
             return (osp.exists(osp.join(self._work_dir, stamp)) or

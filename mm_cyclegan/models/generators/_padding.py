@@ -12,6 +12,8 @@ MMagic parity are untouched.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 import torch.nn as nn
 from torch import Tensor
@@ -19,14 +21,13 @@ from torch import Tensor
 _REDUCED = (torch.bfloat16, torch.float16)
 
 
-def _pad_in_input_dtype(module: nn.Module, x: Tensor) -> Tensor:
-    """Run the parent class's pad of ``module`` with autocast off when
-    ``x`` is already bf16/fp16 under autocast (no fp32 round trip)."""
-    parent = super(type(module), module)
+def _pad_in_input_dtype(pad: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
+    """Run ``pad`` with autocast off when ``x`` is already bf16/fp16 under
+    autocast (no fp32 round trip)."""
     if x.dtype in _REDUCED and torch.is_autocast_enabled(x.device.type):
         with torch.autocast(x.device.type, enabled=False):
-            return parent.forward(x)
-    return parent.forward(x)
+            return pad(x)
+    return pad(x)
 
 
 class ReflectionPad2d(nn.ReflectionPad2d):
@@ -34,7 +35,7 @@ class ReflectionPad2d(nn.ReflectionPad2d):
 
     def forward(self, x: Tensor) -> Tensor:
         """Pad ``x`` by reflection, in ``x``'s dtype."""
-        return _pad_in_input_dtype(self, x)
+        return _pad_in_input_dtype(super().forward, x)
 
 
 class ReplicationPad2d(nn.ReplicationPad2d):
@@ -42,7 +43,7 @@ class ReplicationPad2d(nn.ReplicationPad2d):
 
     def forward(self, x: Tensor) -> Tensor:
         """Pad ``x`` by replication, in ``x``'s dtype."""
-        return _pad_in_input_dtype(self, x)
+        return _pad_in_input_dtype(super().forward, x)
 
 
 _REPLACEMENTS = {nn.ReflectionPad2d: ReflectionPad2d,
