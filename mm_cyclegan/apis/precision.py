@@ -8,39 +8,24 @@ than fp32, so ``'auto'`` picks fp32 there and says why in one line.
 from __future__ import annotations
 
 import contextlib
-import functools
-import os
 from typing import ContextManager, Optional
 
 import torch
 
+from mm_cyclegan.engine.precision import cpu_bf16_support
+
 PRECISIONS = ('auto', 'fp32', 'bf16')
-
-_BF16_CPU_FLAGS = ('avx512_bf16', 'amx_bf16')
-
-
-@functools.lru_cache(maxsize=None)
-def _cpu_flags() -> frozenset:
-    flags: set = set()
-    if os.path.exists('/proc/cpuinfo'):
-        with open('/proc/cpuinfo', encoding='utf-8', errors='ignore') as f:
-            for line in f:
-                if line.startswith('flags'):
-                    flags.update(line.split(':', 1)[1].split())
-                    break
-    return frozenset(flags)
 
 
 def native_bf16(device: str = 'cpu') -> bool:
-    """Whether ``device`` computes bf16 natively (so autocast is faster)."""
+    """Whether ``device`` computes bf16 natively (so autocast is faster).
+
+    CPUs: :func:`mm_cyclegan.engine.precision.cpu_bf16_support`, the same
+    test training uses.
+    """
     if str(device).startswith('cuda'):
         return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-    if any(flag in _cpu_flags() for flag in _BF16_CPU_FLAGS):
-        return True
-    # Without /proc/cpuinfo (macOS, Windows) ask PyTorch's dispatcher:
-    # AVX512_BF16 / AMX capabilities are reported by name.
-    capability = str(torch.backends.cpu.get_cpu_capability()).upper()
-    return 'BF16' in capability or 'AMX' in capability
+    return cpu_bf16_support().native
 
 
 def resolve_precision(precision: str,

@@ -204,11 +204,12 @@ def test_precision_auto_is_fp32_without_native_bf16(monkeypatch, checkpoint):
 
 
 def test_native_bf16_reads_cpu_flags(monkeypatch):
-    monkeypatch.setattr(precision_mod, '_cpu_flags',
-                        lambda: frozenset({'avx2', 'avx512_bf16'}))
+    # Inference asks the same detector as training.
+    from mm_cyclegan.engine import precision as engine_precision
+    for probe in ('_is_avx512_bf16_supported', '_is_amx_tile_supported'):
+        monkeypatch.setattr(torch.cpu, probe, lambda: False, raising=False)
+    monkeypatch.setattr(engine_precision, '_cpuinfo_flags',
+                        lambda: {'avx2', 'avx512_bf16'})
     assert precision_mod.native_bf16('cpu')
-    monkeypatch.setattr(precision_mod, '_cpu_flags',
-                        lambda: frozenset({'avx2'}))
-    monkeypatch.setattr(torch.backends.cpu, 'get_cpu_capability',
-                        lambda: 'AVX2')
+    monkeypatch.setattr(engine_precision, '_cpuinfo_flags', lambda: {'avx2'})
     assert not precision_mod.native_bf16('cpu')
