@@ -33,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import time
+from contextlib import nullcontext
 from typing import Callable, Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -40,6 +41,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import torch  # noqa: E402
 from mmengine.logging import MessageHub  # noqa: E402
 from mmengine.registry import DefaultScope  # noqa: E402
+from torch.utils._python_dispatch import TorchDispatchMode  # noqa: E402
 
 import mm_cyclegan  # noqa: E402,F401  (compat workarounds first)
 from benchmarks import mmagic_baseline as mmb  # noqa: E402
@@ -87,6 +89,8 @@ def parse_args(argv: Optional[list] = None) -> argparse.Namespace:
     p.add_argument('--rss-size', type=int, default=256)
     p.add_argument('--rss-modes', nargs='*', default=None,
                    choices=RSS_MODES, help='default: all that apply')
+    p.add_argument('--pad-sizes', type=int, nargs='*', default=[256],
+                   help='time the generator pads under bf16 autocast')
     p.add_argument('--profile', action='store_true',
                    help='top ops by self CPU time of one step per mode at '
                    'the largest size')
@@ -404,6 +408,75 @@ def time_inference(args, size: int, modes: list) -> dict:
     return result
 
 
+def pad_shapes(args, size: int) -> list:
+    """(input shape, padding, input is bf16 under autocast) of every padding
+    layer of one generator pass at ``size`` (read off an fp32 pass: under
+    bf16 autocast only the first pad, of the fp32 image, sees fp32)."""
+    from mm_cyclegan.models.generators import ResnetGenerator
+    generator, _ = networks(args)
+    net = ResnetGenerator(**generator).eval()
+    found: list = []
+    pads = [m.padding_layer for m in net.modules()
+            if getattr(m, 'padding_layer', None) is not None]
+    handles = [p.register_forward_pre_hook(
+        lambda module, inputs: found.append(
+            (tuple(inputs[0].shape), module.padding, bool(found))))
+        for p in pads]
+    with torch.no_grad():
+        net(torch.zeros(1, generator['in_channels'], size, size))
+    for handle in handles:
+        handle.remove()
+    return found
+
+
+class _CastCounter(TorchDispatchMode):
+    """Counts dtype casts (``aten._to_copy``) between bf16 and fp32."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.casts = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        if func is torch.ops.aten._to_copy.default and \
+                args[0].dtype != out.dtype:
+            self.casts += 1
+        return out
+
+
+def pad_cost(args, size: int, reps: int = 5) -> dict:
+    """Seconds of one generator pass's reflection pads (forward and
+    backward) under bf16 autocast: torch's pad (fp32 round trip: cast up,
+    pad in fp32, and the conv casts back) vs ours (pad in bf16)."""
+    from mm_cyclegan.models.generators._padding import ReflectionPad2d
+    shapes = pad_shapes(args, size)
+    times: dict = {'torch pad (fp32 round trip)': [], 'ours (bf16)': []}
+    casts: dict = {name: 0 for name in times}
+    for shape, padding, bf16_input in shapes:
+        dtype = torch.bfloat16 if bf16_input else torch.float32
+        x = torch.randn(shape).to(dtype).requires_grad_()
+        for name, layer in (('torch pad (fp32 round trip)',
+                             torch.nn.ReflectionPad2d(padding)),
+                            ('ours (bf16)', ReflectionPad2d(padding))):
+            samples = []
+            for r in range(reps + 1):
+                counter = _CastCounter() if r == 0 else nullcontext()
+                tic = time.perf_counter()
+                with counter:
+                    with torch.autocast('cpu', dtype=torch.bfloat16):
+                        # .bfloat16() is what the next conv's autocast does.
+                        y = layer(x).bfloat16()
+                    y.backward(torch.ones_like(y))
+                if r:
+                    samples.append(time.perf_counter() - tic)
+                else:
+                    casts[name] += counter.casts
+                x.grad = None
+            times[name].append(statistics.median(samples))
+    return {name: (sum(v), casts[name], len(shapes))
+            for name, v in times.items()}
+
+
 # ----------------------------------------------------------------- report
 def machine() -> list:
     """What the run ran on."""
@@ -508,6 +581,25 @@ def main(argv: Optional[list] = None) -> int:
             lines.append(f'| {m} | {value if value else "failed"} | '
                          f'{ratio} |')
             log(f'rss {m}: {value}')
+        lines.append('')
+
+    if args.pad_sizes:
+        lines += ['### Reflection padding under bf16 autocast (one '
+                  'generator pass, forward + backward)', '',
+                  'CPU autocast runs `reflection_pad2d` in fp32. Our '
+                  'generators pad in the input\'s dtype instead (same '
+                  'values, no casts). A training step runs 6 generator '
+                  'passes.', '',
+                  '| size | pads | contender | s/pass | casts/pass | '
+                  'torch/ours |', '|---|---|---|---|---|---|']
+        for size in ([32] if args.smoke else args.pad_sizes):
+            result = pad_cost(args, size)
+            slow = result['torch pad (fp32 round trip)'][0]
+            for name, (seconds, casts, count) in result.items():
+                lines.append(f'| {size} | {count} | {name} | '
+                             f'{seconds:.4f} | {casts} | '
+                             f'{slow / seconds:.2f} |')
+            log(f'pads {size}: {result}')
         lines.append('')
 
     if args.infer_sizes:

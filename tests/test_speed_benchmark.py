@@ -47,6 +47,12 @@ def test_smoke_run_reports_every_contender(tmp_path, capsys):
     assert [r[1] for r in infer] == ['MMagic 1.2.0', 'ours fp32',
                                      'ours bf16', 'ours channels_last']
     assert float(infer[2][4]) > 30  # bf16 output close to fp32 output
+    pads = _rows(report, 'Reflection padding')
+    assert [r[2] for r in pads] == ['torch pad (fp32 round trip)',
+                                    'ours (bf16)']
+    # Only the first pad (of the fp32 image) still casts with ours.
+    torch_casts, our_casts = int(pads[0][4]), int(pads[1][4])
+    assert our_casts == 2 and torch_casts > our_casts
 
 
 def test_rss_child_reports_peak_rss(capsys):
