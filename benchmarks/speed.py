@@ -408,6 +408,29 @@ def time_inference(args, size: int, modes: list) -> dict:
     return result
 
 
+def optimiser_step(args, reps: int = 5) -> dict:
+    """Seconds of one step of both Adams (generators + discriminators):
+    torch's default per-parameter loop (MMagic's) vs fused (ours)."""
+    generator, discriminator = networks(args)
+    model = build_ours(generator, discriminator)
+    params = list(model.parameters())
+    for p in params:
+        p.grad = torch.randn_like(p) * 1e-3
+    optimisers = {
+        'torch default (MMagic)': torch.optim.Adam(params, lr=LR,
+                                                    betas=BETAS),
+        'fused (ours)': torch.optim.Adam(params, lr=LR, betas=BETAS,
+                                         fused=True)}
+    times: dict = {name: [] for name in optimisers}
+    for r in range(reps + 1):
+        for name, optimiser in optimisers.items():
+            tic = time.perf_counter()
+            optimiser.step()
+            if r:
+                times[name].append(time.perf_counter() - tic)
+    return {name: statistics.median(v) for name, v in times.items()}
+
+
 def pad_shapes(args, size: int) -> list:
     """(input shape, padding, input is bf16 under autocast) of every padding
     layer of one generator pass at ``size`` (read off an fp32 pass: under
@@ -582,6 +605,15 @@ def main(argv: Optional[list] = None) -> int:
                          f'{ratio} |')
             log(f'rss {m}: {value}')
         lines.append('')
+
+    result = optimiser_step(args)
+    slow = result['torch default (MMagic)']
+    lines += ['### Optimiser step (both Adams, all four networks)', '',
+              '| contender | s/step | default/this |', '|---|---|---|']
+    lines += [f'| {name} | {seconds:.4f} | {slow / seconds:.2f} |'
+              for name, seconds in result.items()]
+    lines.append('')
+    log(f'optimiser step: {result}')
 
     if args.pad_sizes:
         lines += ['### Reflection padding under bf16 autocast (one '

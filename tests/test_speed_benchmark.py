@@ -47,6 +47,8 @@ def test_smoke_run_reports_every_contender(tmp_path, capsys):
     assert [r[1] for r in infer] == ['MMagic 1.2.0', 'ours fp32',
                                      'ours bf16', 'ours channels_last']
     assert float(infer[2][4]) > 30  # bf16 output close to fp32 output
+    adam = _rows(report, 'Optimiser step')
+    assert [r[0] for r in adam] == ['torch default (MMagic)', 'fused (ours)']
     pads = _rows(report, 'Reflection padding')
     assert [r[2] for r in pads] == ['torch pad (fp32 round trip)',
                                     'ours (bf16)']

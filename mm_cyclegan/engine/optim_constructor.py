@@ -5,11 +5,13 @@ from __future__ import annotations
 import copy
 from typing import Optional, cast
 
+import torch
 from mmengine.model import is_model_wrapper
 from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapperDict
+from mmengine.registry import DefaultScope
 from torch import nn
 
-from mm_cyclegan.registry import OPTIM_WRAPPER_CONSTRUCTORS
+from mm_cyclegan.registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIMIZERS
 
 GROUPS = {
     'generators': ('generator_a2b', 'generator_b2a'),
@@ -21,6 +23,26 @@ def _unwrap(module: nn.Module) -> nn.Module:
     if is_model_wrapper(module):
         return cast(nn.Module, module.module)
     return module
+
+
+def default_fused(optimizer_cfg: Optional[dict], networks: nn.Module) -> None:
+    """Set ``fused=True`` in a torch ``Adam``/``AdamW`` config that chose
+    neither ``fused`` nor ``foreach``, when every parameter is a float
+    tensor on the CPU or a CUDA device (where torch has the fused kernel)."""
+    if not isinstance(optimizer_cfg, dict):
+        return
+    kind = optimizer_cfg.get('type')
+    with DefaultScope.overwrite_default_scope('mm_cyclegan'):
+        cls = kind if isinstance(kind, type) else OPTIMIZERS.get(kind)
+    if cls not in (torch.optim.Adam, torch.optim.AdamW):
+        return
+    if optimizer_cfg.get('fused') is not None or \
+            optimizer_cfg.get('foreach') is not None:
+        return
+    params = list(networks.parameters())
+    if params and all(p.is_floating_point() and
+                      p.device.type in ('cpu', 'cuda') for p in params):
+        optimizer_cfg['fused'] = True
 
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
@@ -38,6 +60,12 @@ class CycleGANOptimWrapperConstructor:
 
     Each entry is an ordinary MMEngine optim-wrapper config (``type`` may be
     ``AmpOptimWrapper``; ``paramwise_cfg`` is allowed per entry).
+
+    ``Adam``/``AdamW`` run fused (``fused=True``, one kernel for all
+    parameters) unless the config sets ``fused`` or ``foreach``: the same
+    update to float rounding, and measured 8x faster than torch's default
+    per-parameter loop on a 2-core CPU for the paper's four networks
+    (``benchmarks/speed.py``, "Optimiser step").
     """
 
     def __init__(self, optim_wrapper_cfg: dict,
@@ -62,6 +90,7 @@ class CycleGANOptimWrapperConstructor:
             paramwise = cfg.pop('paramwise_cfg', None)
             networks = nn.ModuleList(
                 [_unwrap(getattr(model, name)) for name in names])
+            default_fused(cfg.get('optimizer'), networks)
             wrappers[group] = DefaultOptimWrapperConstructor(
                 cfg, paramwise)(networks)
         return OptimWrapperDict(**wrappers)

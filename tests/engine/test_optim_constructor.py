@@ -83,3 +83,41 @@ def test_built_through_the_runner_registry_path():
         optim_wrapper_cfg=dict(generators=ADAM, discriminators=ADAM)))
     wrappers = constructor(_model())
     assert sorted(wrappers.keys()) == ['discriminators', 'generators']
+
+
+@pytest.mark.parametrize('optimizer, fused', [
+    (dict(type='Adam', lr=2e-4), True),
+    (dict(type='AdamW', lr=2e-4), True),
+    (dict(type=torch.optim.Adam, lr=2e-4), True),
+    (dict(type='Adam', lr=2e-4, fused=False), False),
+    (dict(type='Adam', lr=2e-4, foreach=True), None),
+    (dict(type='SGD', lr=0.1), None),
+])
+def test_adam_runs_fused_unless_the_config_chose(optimizer, fused):
+    wrappers = CycleGANOptimWrapperConstructor(dict(
+        generators=dict(optimizer=dict(optimizer)),
+        discriminators=dict(optimizer=dict(optimizer))))(_model())
+    for name in ('generators', 'discriminators'):
+        group = wrappers[name].optimizer.param_groups[0]
+        assert group.get('fused') == fused
+
+
+def test_fused_adam_makes_the_same_update_to_rounding():
+    model = _model()
+    torch.manual_seed(0)
+    for p in model.parameters():
+        p.grad = torch.randn_like(p)
+    steps = {}
+    for fused in (False, True):
+        copy = _model()
+        copy.load_state_dict(model.state_dict())
+        for p, q in zip(copy.parameters(), model.parameters()):
+            p.grad = q.grad.clone()
+        wrappers = CycleGANOptimWrapperConstructor(dict(
+            generators=dict(optimizer=dict(ADAM['optimizer'], fused=fused)),
+            discriminators=ADAM))(copy)
+        for _ in range(3):
+            wrappers['generators'].step()
+        steps[fused] = [p.detach().clone() for p in copy.parameters()]
+    for a, b in zip(steps[False], steps[True]):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-6)
