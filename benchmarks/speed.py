@@ -348,9 +348,25 @@ def rss_child(mode: str, size: int, smoke: bool) -> int:
         batch = dict(img_a=img_a, img_b=img_b)
     for _ in range(2):
         model.train_step(batch, optim)
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f'PEAK_RSS_MB {peak_kb / 1024:.0f}', flush=True)
+    print(f'PEAK_RSS_MB {peak_rss_mb():.0f}', flush=True)
     return 0
+
+
+def peak_rss_mb() -> float:
+    """Peak RSS of this process since its exec, in MB.
+
+    Linux keeps ``ru_maxrss`` across fork and exec, so a child started by a
+    large parent would report the parent's peak; ``VmHWM`` of
+    ``/proc/self/status`` belongs to the exec'd process alone.
+    """
+    try:
+        with open('/proc/self/status', encoding='utf-8') as f:
+            for line in f:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def measure_rss(args, mode: str) -> Optional[float]:

@@ -61,3 +61,15 @@ def test_rss_child_reports_peak_rss(capsys):
     assert speed.rss_child('fp32', 32, smoke=True) == 0
     peak = float(capsys.readouterr().out.split('PEAK_RSS_MB')[1])
     assert peak > 100  # at least the interpreter and torch
+
+
+def test_rss_child_measures_itself_not_its_parent():
+    """A child of a large process reports its own peak (Linux keeps
+    ``ru_maxrss`` across exec; the benchmark must not)."""
+    import argparse
+    ballast = torch.ones(2 * 1024**3 // 4)  # 2 GB of touched pages
+    parent_peak = speed.peak_rss_mb()
+    child = speed.measure_rss(
+        argparse.Namespace(rss_size=32, smoke=True), 'fp32')
+    del ballast
+    assert child is not None and 100 < child < parent_peak - 1500
