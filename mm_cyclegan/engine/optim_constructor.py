@@ -63,8 +63,8 @@ class CycleGANOptimWrapperConstructor:
 
     ``Adam``/``AdamW`` run fused (``fused=True``, one kernel for all
     parameters) unless the config sets ``fused`` or ``foreach``: the same
-    update to float rounding, and measured 8x faster than torch's default
-    per-parameter loop on a 2-core CPU for the paper's four networks
+    update to float rounding, and 3.5x faster than torch's default
+    per-parameter loop for the paper's four networks on one CPU core
     (``benchmarks/speed.py``, "Optimiser step").
     """
 
