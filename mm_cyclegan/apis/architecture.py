@@ -14,6 +14,7 @@ from typing import Any, Mapping, Optional
 
 from torch import Tensor, nn
 
+from mm_cyclegan.engine.checkpoint import compare_state_dicts
 from mm_cyclegan.registry import MODELS, SCOPE
 
 StateDict = Mapping[str, Tensor]
@@ -112,24 +113,6 @@ def describe(cfg: Mapping[str, Any]) -> str:
     return f'{cfg.get("type")}({args})'
 
 
-def _check_keys(expected: StateDict, given: StateDict) -> list[str]:
-    problems = []
-    missing = [k for k in expected if k not in given]
-    unexpected = [k for k in given if k not in expected]
-    mismatched = [
-        f'{k}: file {tuple(given[k].shape)} vs network '
-        f'{tuple(expected[k].shape)}' for k in expected
-        if k in given and tuple(given[k].shape) != tuple(expected[k].shape)
-    ]
-    for name, keys in (('missing', missing), ('unexpected', unexpected),
-                       ('mismatched', mismatched)):
-        if keys:
-            more = f' (+{len(keys) - 5} more)' if len(keys) > 5 else ''
-            problems.append(f'{len(keys)} {name} key(s): '
-                            f'{", ".join(keys[:5])}{more}')
-    return problems
-
-
 def load_strict(network: nn.Module, state_dict: StateDict, source: str,
                 what: str, cfg: Optional[Mapping] = None) -> nn.Module:
     """Load ``state_dict`` into ``network``; every key must match.
@@ -144,12 +127,13 @@ def load_strict(network: nn.Module, state_dict: StateDict, source: str,
         # which the reference converter writes) are renamed before checking.
         state_dict = dict(state_dict)
         upgrade(state_dict)
-    problems = _check_keys(network.state_dict(), state_dict)
-    if problems:
+    report = compare_state_dicts(network.state_dict(), state_dict)
+    if not report.complete:
         layout = describe(cfg) if cfg else type(network).__name__
         raise WeightsMismatchError(
-            f'{source}: the weights of {what} do not fit {layout}: '
-            + '; '.join(problems))
+            f'{source}: the weights of {what} do not fit {layout}:\n'
+            + report.describe(labels=('missing', 'unexpected',
+                                      'mismatched')))
     network.load_state_dict(dict(state_dict), strict=True)
     return network
 

@@ -29,7 +29,7 @@ import re
 import zipfile
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Optional, Union
+from typing import Any, Mapping, Optional, Union
 
 import numpy as np
 import torch
@@ -37,6 +37,7 @@ import torch
 __all__ = [
     'CHECKPOINT_FORMAT', 'CheckpointError', 'CheckpointMismatchError',
     'DamagedCheckpointError', 'LoadReport', 'UnsafeCheckpointError',
+    'compare_state_dicts',
     'decode_state', 'encode_state',
     'is_intact_checkpoint', 'load_model_weights', 'non_finite_tensors',
     'read_checkpoint'
@@ -291,12 +292,14 @@ class LoadReport:
         """Every key of model and checkpoint matched."""
         return not (self.missing or self.unexpected or self.mismatched)
 
-    def describe(self, first: int = 5) -> str:
-        """One line per kind of problem, the first ``first`` keys each."""
+    def describe(self, first: int = 5,
+                 labels: tuple = ('missing in checkpoint', 'not in model',
+                                  'shape mismatch')) -> str:
+        """One line per kind of problem, the first ``first`` keys each;
+        ``labels`` name the missing, unexpected and mismatched kinds."""
         lines = []
-        for label, keys in (('missing in checkpoint', self.missing),
-                            ('not in model', self.unexpected),
-                            ('shape mismatch', self.mismatched)):
+        for label, keys in zip(labels, (self.missing, self.unexpected,
+                                        self.mismatched)):
             if keys:
                 more = f' (+{len(keys) - first} more)' \
                     if len(keys) > first else ''
@@ -320,6 +323,24 @@ def _state_dict_of(checkpoint: dict, source: str) -> dict:
                 f'({type(value).__name__}); refusing to load it')
         tensors[re.sub(r'^module\.', '', str(key))] = value
     return tensors
+
+
+def compare_state_dicts(own: Mapping, state: Mapping) -> LoadReport:
+    """Compare a model's state dict (``own``) with a file's (``state``)
+    key by key: which load, which are missing, unexpected or of another
+    shape."""
+    report = LoadReport()
+    for key, value in own.items():
+        if key not in state:
+            report.missing.append(key)
+        elif tuple(state[key].shape) != tuple(value.shape):
+            report.mismatched.append(
+                f'{key} {tuple(state[key].shape)} vs model '
+                f'{tuple(value.shape)}')
+        else:
+            report.loaded.append(key)
+    report.unexpected = [k for k in state if k not in own]
+    return report
 
 
 def load_model_weights(model: torch.nn.Module,
@@ -352,17 +373,7 @@ def load_model_weights(model: torch.nn.Module,
     source = source or 'checkpoint'
     state = _state_dict_of(checkpoint, source)
     own = model.state_dict()
-    report = LoadReport()
-    for key, value in own.items():
-        if key not in state:
-            report.missing.append(key)
-        elif tuple(state[key].shape) != tuple(value.shape):
-            report.mismatched.append(
-                f'{key} {tuple(state[key].shape)} vs model '
-                f'{tuple(value.shape)}')
-        else:
-            report.loaded.append(key)
-    report.unexpected = [k for k in state if k not in own]
+    report = compare_state_dicts(own, state)
     where = f'checkpoint {source}' + (f' and config {config}'
                                       if config else '')
     if not report.loaded and own:
