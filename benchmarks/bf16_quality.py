@@ -116,10 +116,12 @@ def score(checkpoint: str, config: str) -> dict:
     """Paired metrics of a checkpoint (fp32 inference), and the PSNR of
     its bf16 inference against its fp32 inference per direction."""
     from mm_cyclegan.apis import Translator
+    from mm_cyclegan.apis.weights import load_weights
     from mm_cyclegan.evaluation import PairedTranslationMetric
     from mm_cyclegan.evaluation.functional import psnr
-    fp32 = Translator.from_file(checkpoint, precision='fp32')
-    bf16 = Translator.from_file(checkpoint, precision='bf16')
+    loaded = load_weights(checkpoint)  # read the file once
+    fp32 = Translator.from_loaded(loaded, precision='fp32')
+    bf16 = Translator.from_loaded(loaded, precision='bf16')
     metric = PairedTranslationMetric(prefix=None)
     agreement: dict = {'a2b': [], 'b2a': []}
     for batch in test_batches(config):
