@@ -19,7 +19,10 @@ Modes of ours: ``fp32``; ``bf16`` (``MixedPrecisionOptimWrapper``; measured
 by default only on CPUs with native bf16, ``--force-bf16`` otherwise);
 ``channels_last`` (fp32, NHWC tensors); ``compile`` (``torch.compile`` of
 the four networks; the first step's time is reported as warm-up);
-``with_cp`` (gradient checkpointing, in the memory table).
+``with_cp`` (the generators' residual blocks checkpointed) and
+``with_cp_all`` (each generator checkpointed as a whole), timed only when
+asked for (``--modes fp32 with_cp with_cp_all``) and always in the memory
+table.
 """
 from __future__ import annotations
 
@@ -55,8 +58,10 @@ PAPER_DISCRIMINATOR = dict(in_channels=3, base_channels=64, num_conv=3,
 # --smoke: the same code paths on tiny networks and images (seconds).
 SMOKE_GENERATOR = dict(PAPER_GENERATOR, base_channels=4, num_blocks=1)
 SMOKE_DISCRIMINATOR = dict(PAPER_DISCRIMINATOR, base_channels=4, num_conv=2)
-TRAIN_MODES = ('fp32', 'bf16', 'channels_last', 'compile')
-RSS_MODES = ('mmagic', 'fp32', 'with_cp', 'bf16', 'bf16+with_cp')
+TRAIN_MODES = ('fp32', 'bf16', 'channels_last', 'compile', 'with_cp',
+               'with_cp_all')
+RSS_MODES = ('mmagic', 'fp32', 'with_cp', 'with_cp_all', 'bf16',
+             'bf16+with_cp', 'bf16+with_cp_all')
 BETAS, LR = (0.5, 0.999), 2e-4
 
 
@@ -109,6 +114,13 @@ def networks(args) -> tuple[dict, dict]:
     return PAPER_GENERATOR, PAPER_DISCRIMINATOR
 
 
+def checkpointing(mode: str):
+    """The generators' ``with_cp`` for a mode name."""
+    if mode.endswith('with_cp_all'):
+        return 'all'
+    return 'blocks' if mode.endswith('with_cp') else False
+
+
 def bf16_enabled(args) -> bool:
     """Measure bf16? Native bf16, or forced."""
     return cpu_bf16_support().native or args.force_bf16
@@ -116,14 +128,14 @@ def bf16_enabled(args) -> bool:
 
 # ----------------------------------------------------------------- builds
 def build_ours(generator: dict, discriminator: dict, seed: int = 0,
-               with_cp: bool = False) -> torch.nn.Module:
+               with_cp=False) -> torch.nn.Module:
     """Our CycleGAN (paper losses, transposed-conv upsampling like MMagic's
     generator), N(0, 0.02) init from ``seed``, image pools attached."""
     from mm_cyclegan.engine import make_image_pools
     from mm_cyclegan.registry import MODELS
     gen = dict(generator, type='ResnetGenerator', upsample_mode='deconv')
     if with_cp:
-        gen['with_cp'] = True
+        gen['with_cp'] = with_cp
     cfg = dict(type='CycleGAN', generator_a2b=gen,
                discriminator_b=dict(discriminator, type='PatchDiscriminator'),
                gan_loss=dict(type='GANLoss', gan_type='lsgan'),
@@ -210,7 +222,12 @@ def make_contenders(args, size: int, modes: list) -> list:
                      None, mmb.to_mmagic_batch(img_a, img_b), 'fp32')]
     out[0].optim = mmb.make_optim_wrapper(out[0].model, LR, BETAS)
     for mode in modes:
-        model = copy.deepcopy(base)
+        if checkpointing(mode):
+            model = build_ours(generator, discriminator,
+                               with_cp=checkpointing(mode))
+            model.load_state_dict(base.state_dict())
+        else:
+            model = copy.deepcopy(base)
         batch = dict(ours_batch)
         if mode == 'channels_last':
             model = model.to(memory_format=torch.channels_last)
@@ -336,7 +353,7 @@ def rss_child(mode: str, size: int, smoke: bool) -> int:
     args = argparse.Namespace(smoke=smoke)
     generator, discriminator = networks(args)
     ours = build_ours(generator, discriminator,
-                      with_cp='with_cp' in mode)
+                      with_cp=checkpointing(mode))
     img_a, img_b = random_images(size)
     if mode == 'mmagic':
         model = build_mmagic(generator, discriminator, ours)
@@ -584,7 +601,7 @@ def main(argv: Optional[list] = None) -> int:
             lines.append(
                 f'| {size} | {c.name} | {median:.3f} | '
                 f'{mmagic / median:.2f} | {c.first:.2f} | '
-                f'{c.flops / 1e9:.1f} | {rate:.1f} | '
+                f'{c.flops / 1e9:.5g} | {rate:.1f} | '
                 f'{100 * rate / peaks[c.peak_dtype]:.0f} % |')
         if args.profile and size == max(args.sizes):
             for c in contenders:

@@ -28,7 +28,8 @@ def test_smoke_run_reports_every_contender(tmp_path, capsys):
     out = tmp_path / 'speed.md'
     assert speed.main([
         '--smoke', '--steps', '1', '--warmup', '0', '--force-bf16',
-        '--modes', 'fp32', 'bf16', 'channels_last', '--workers', '0',
+        '--modes', 'fp32', 'bf16', 'channels_last', 'with_cp_all',
+        '--workers', '0',
         '--data-steps', '1', '--data-size', '32', '--rss-modes',
         '--infer-reps', '1', '--out', str(out)]) == 0
     report = out.read_text()
@@ -36,12 +37,15 @@ def test_smoke_run_reports_every_contender(tmp_path, capsys):
     assert re.search(r'fp32 [\d.]+ GFLOP/s, bf16 [\d.]+ GFLOP/s', report)
     train = _rows(report, 'Training step')
     assert [r[1] for r in train] == ['MMagic 1.2.0', 'ours fp32',
-                                     'ours bf16', 'ours channels_last']
+                                     'ours bf16', 'ours channels_last',
+                                     'ours with_cp_all']
     for row in train:
         seconds, ratio, flops = float(row[2]), float(row[3]), float(row[5])
         assert seconds > 0 and ratio > 0 and flops > 0
-    # Same networks, same step: the FLOP counts agree.
-    assert len({r[5] for r in train}) == 1
+    # Same networks, same step: the FLOP counts agree, except that
+    # checkpointing runs every generator forward twice.
+    assert len({r[5] for r in train[:-1]}) == 1
+    assert float(train[-1][5]) > float(train[0][5])
     assert len(_rows(report, 'Data loading share')) == 1
     infer = _rows(report, 'Generator inference')
     assert [r[1] for r in infer] == ['MMagic 1.2.0', 'ours fp32',

@@ -1,5 +1,8 @@
 """DDP really synchronises: 2 gloo ranks == one process on the whole batch,
-in float64 and in bf16 mixed precision."""
+in float64 and in bf16 mixed precision; whole-generator gradient
+checkpointing (``with_cp='all'``, replayed in the backward pass) changes
+nothing under DDP."""
+import copy
 import os.path as osp
 
 import pytest
@@ -35,8 +38,9 @@ BF16_OPTIM = {
                 optimizer=dict(type='Adam', lr=2e-4, betas=(0.5, 0.999)))
     for group in ('generators', 'discriminators')}
 STEPS, WORLD = 3, 2
-PRECISIONS = ('fp64', 'bf16')
-DTYPES = dict(fp64=torch.float64, bf16=torch.float32)
+# 'fp64_cp': fp64 with both generators checkpointed as a whole.
+PRECISIONS = ('fp64', 'bf16', 'fp64_cp')
+DTYPES = dict(fp64=torch.float64, bf16=torch.float32, fp64_cp=torch.float64)
 
 
 def _sample(step, rank, precision='fp64'):
@@ -55,14 +59,17 @@ def _build(precision='fp64'):
     from mm_cyclegan.registry import MODELS
     init_default_scope('mm_cyclegan')
     torch.manual_seed(0)
-    model = MODELS.build(MODEL)
+    cfg = copy.deepcopy(MODEL)
+    if precision.endswith('_cp'):
+        cfg['generator_a2b']['with_cp'] = 'all'
+    model = MODELS.build(cfg)
     model.init_weights()
     return model.to(DTYPES[precision])
 
 
 def _optim(model, precision='fp64'):
     from mm_cyclegan.engine import CycleGANOptimWrapperConstructor
-    cfg = OPTIM if precision == 'fp64' else BF16_OPTIM
+    cfg = BF16_OPTIM if precision == 'bf16' else OPTIM
     return CycleGANOptimWrapperConstructor(cfg)(model)
 
 
@@ -162,3 +169,11 @@ def test_bf16_ddp_equals_bf16_one_process_accumulating(ranks):
         assert diff <= 1e-6, (key, diff)
         moved += int(not torch.equal(value, initial[key]))
     assert moved > len(single) // 2  # training changed the weights
+
+
+def test_checkpointed_generators_train_like_plain_ones_under_ddp(ranks):
+    plain, checkpointed = ranks['fp64'][0], ranks['fp64_cp'][0]
+    assert plain.keys() == checkpointed.keys()
+    for key, value in plain.items():
+        torch.testing.assert_close(checkpointed[key], value, rtol=0,
+                                   atol=1e-12, msg=key)

@@ -33,6 +33,10 @@ CONFIGS = [
          base_channels=4, use_dropout=True),
     dict(type='UnetGenerator', in_channels=3, out_channels=1, num_down=3,
          base_channels=8, norm_cfg=dict(type='IN')),
+    dict(type='ResnetGenerator', in_channels=3, out_channels=3,
+         base_channels=4, num_blocks=1, with_cp='all'),
+    dict(type='UnetGenerator', in_channels=3, out_channels=3, num_down=3,
+         base_channels=4, with_cp=True),
     dict(type='UnetGenerator', in_channels=2, out_channels=3, num_down=4,
          base_channels=4, norm_cfg=dict(type='none')),
 ]
@@ -131,23 +135,76 @@ def test_resize_conv_has_the_same_parameter_count_as_deconv():
 # tests/models/test_mmagic_parity.py.
 
 
-def test_gradient_checkpointing_gives_the_same_output_and_gradients():
-    kwargs = dict(in_channels=3, out_channels=3, base_channels=4,
-                  num_blocks=2, use_dropout=True)
-    plain = ResnetGenerator(**kwargs)
+CHECKPOINTED = [
+    (ResnetGenerator, dict(num_blocks=2), True),
+    (ResnetGenerator, dict(num_blocks=2), 'blocks'),
+    (ResnetGenerator, dict(num_blocks=2), 'all'),
+    (UnetGenerator, dict(num_down=5), True),
+]
+
+
+@pytest.mark.parametrize('norm', ['IN', 'BN'])
+@pytest.mark.parametrize('cls,kwargs,with_cp', CHECKPOINTED)
+def test_gradient_checkpointing_changes_no_result(cls, kwargs, with_cp,
+                                                  norm):
+    """Output, gradients and norm running statistics equal the plain
+    network's, dropout included (BatchNorm must not count the replay)."""
+    kwargs = dict(kwargs, in_channels=3, out_channels=3, base_channels=4,
+                  use_dropout=True, norm_cfg=dict(type=norm))
+    plain = cls(**kwargs)
     plain.init_weights()
-    checkpointed = ResnetGenerator(**kwargs, with_cp=True)
+    checkpointed = cls(**kwargs, with_cp=with_cp)
     checkpointed.load_state_dict(plain.state_dict())
-    x = torch.rand(1, 3, 32, 32)
+    x = torch.rand(2, 3, 32, 32)
     results = []
     for net in (plain, checkpointed):
         torch.manual_seed(1)  # the same dropout masks in both networks
         out = net(x)
         out.square().mean().backward()
-        results.append((out, [p.grad for p in net.parameters()]))
+        results.append((out, [p.grad for p in net.parameters()],
+                        dict(net.named_buffers())))
     torch.testing.assert_close(results[0][0], results[1][0])
     for grad_plain, grad_cp in zip(results[0][1], results[1][1]):
         torch.testing.assert_close(grad_plain, grad_cp)
+    assert results[0][2].keys() == results[1][2].keys()
+    if norm == 'BN':
+        assert any(k.endswith('num_batches_tracked') for k in results[0][2])
+    for key, buffer in results[0][2].items():
+        torch.testing.assert_close(buffer, results[1][2][key], msg=key)
+
+
+def _saved_bytes(net: nn.Module, x: torch.Tensor) -> int:
+    """Bytes autograd keeps for the backward pass of ``net(x)``."""
+    total = 0
+
+    def pack(tensor):
+        nonlocal total
+        total += tensor.numel() * tensor.element_size()
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        net(x).mean().backward()
+    return total
+
+
+def test_with_cp_all_keeps_less_than_blocks_which_keeps_less_than_none():
+    kwargs = dict(in_channels=3, out_channels=3, base_channels=8,
+                  num_blocks=3)
+    x = torch.rand(1, 3, 64, 64)
+    saved = {mode: _saved_bytes(ResnetGenerator(**kwargs, with_cp=mode), x)
+             for mode in (False, 'blocks', 'all')}
+    assert saved['all'] < saved['blocks'] < saved[False]
+    # 'all' keeps the input (and the checkpoint's own bookkeeping) only.
+    assert saved['all'] <= 2 * x.numel() * x.element_size()
+    unet = UnetGenerator(3, 3, num_down=5, base_channels=4, with_cp=True)
+    assert _saved_bytes(unet, x) <= 2 * x.numel() * x.element_size()
+
+
+def test_with_cp_under_no_grad_runs_the_plain_forward():
+    net = ResnetGenerator(3, 3, base_channels=4, num_blocks=1,
+                          with_cp='all').eval()
+    with torch.no_grad():
+        assert net(torch.rand(1, 3, 32, 32)).shape == (1, 3, 32, 32)
 
 
 @pytest.mark.parametrize('net,shape', [
@@ -173,7 +230,9 @@ def test_input_size_not_divisible_is_rejected(net, shape):
      'out_channels.*-3'),
     (ResnetGenerator, dict(base_channels=0), ValueError,
      'base_channels.*0'),
-    (ResnetGenerator, dict(with_cp='yes'), TypeError, "'yes'"),
+    (ResnetGenerator, dict(with_cp='yes'), ValueError, "'yes'"),
+    (ResnetGenerator, dict(with_cp=1.5), TypeError, '1.5'),
+    (UnetGenerator, dict(with_cp='blocks'), ValueError, "'blocks'"),
     (ResnetGenerator, dict(init_cfg=dict(type='uniform')), ValueError,
      "'uniform'"),
     (ResnetGenerator, dict(init_cfg=dict(type='normal', gain=-1)),

@@ -4,17 +4,20 @@ c7s1-64, d128, d256, ``num_blocks`` x R256, u128, u64, c7s1-3 with tanh.
 A drop-in for MMagic's ``ResnetGenerator``: the same arguments, defaults,
 module names and outputs, so MMagic's checkpoints load strictly into the
 default (``upsample_mode='deconv'``) variant. Our extras: ``upsample_mode``,
-``with_cp`` and ``norm_cfg=None``.
+``with_cp`` (residual blocks or the whole network) and ``norm_cfg=None``.
 """
 from __future__ import annotations
 
 from typing import Optional
 
-import torch
 import torch.nn as nn
 from torch import Tensor
-from torch.utils.checkpoint import checkpoint
 
+from mm_cyclegan.models.generators._checkpoint import (
+    WithCp,
+    check_with_cp,
+    maybe_checkpoint,
+)
 from mm_cyclegan.models.generators._layers import (
     INSTANCE_NORM,
     NormCfg,
@@ -33,6 +36,8 @@ from mm_cyclegan.utils.validation import (
 )
 
 UPSAMPLE_MODES = ('deconv', 'resize_conv')
+# with_cp=True means 'blocks'.
+CHECKPOINT_MODES = ('blocks', 'all')
 
 # Downsampling steps of the paper's network; inputs need H, W divisible by
 # 2 ** _NUM_DOWN.
@@ -67,10 +72,7 @@ class ResidualBlock(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """Return ``x + block(x)``."""
-        if self.with_cp and torch.is_grad_enabled():
-            # preserve_rng_state (default) replays the same dropout mask.
-            return x + checkpoint(self.block, x, use_reentrant=False)
-        return x + self.block(x)
+        return x + maybe_checkpoint(self.with_cp, self.block, x)
 
 
 class ResizeConv(nn.Module):
@@ -116,8 +118,13 @@ class ResnetGenerator(PaperInitModule):
             ``None`` means N(0, 0.02), the paper's (MMagic's default).
         upsample_mode: 'deconv' (transposed conv, paper) or 'resize_conv'
             (nearest resize then conv; no checkerboard artefacts).
-        with_cp: Gradient checkpointing of the residual blocks: less memory
-            for a second forward pass of each block during backward.
+        with_cp: Gradient checkpointing (activations recomputed in the
+            backward pass instead of stored): ``True`` or ``'blocks'``
+            checkpoints each residual block; ``'all'`` the whole network,
+            which then keeps only its input, so a CycleGAN step's
+            activation memory is about one generator pass instead of six.
+            Either costs about one more forward pass of the blocks (most
+            of the FLOPs); outputs and gradients are unchanged.
 
     ``forward`` maps ``(N, in_channels, H, W)`` to ``(N, out_channels, H,
     W)`` in [-1, 1]; H and W must be divisible by 4.
@@ -133,7 +140,7 @@ class ResnetGenerator(PaperInitModule):
                  padding_mode: str = 'reflect',
                  init_cfg: Optional[dict] = None,
                  upsample_mode: str = 'deconv',
-                 with_cp: bool = False) -> None:
+                 with_cp: WithCp = False) -> None:
         super().__init__(init_cfg=init_cfg)
         in_channels = check_int('in_channels', in_channels, 1)
         out_channels = check_int('out_channels', out_channels, 1)
@@ -143,7 +150,7 @@ class ResnetGenerator(PaperInitModule):
         norm_cfg = resolve_norm_cfg(norm_cfg)
         padding_mode = check_padding_mode(padding_mode)
         use_dropout = check_bool('use_dropout', use_dropout)
-        self.with_cp = check_bool('with_cp', with_cp)
+        self.with_cp = check_with_cp(with_cp, CHECKPOINT_MODES)
         self.upsample_mode = check_choice('upsample_mode', upsample_mode,
                                           UPSAMPLE_MODES)
         bias = conv_bias(norm_cfg)
@@ -164,7 +171,7 @@ class ResnetGenerator(PaperInitModule):
         for _ in range(num_blocks):
             layers.append(
                 ResidualBlock(channels, padding_mode, norm_cfg, use_dropout,
-                              self.with_cp))
+                              self.with_cp == 'blocks'))
         for _ in range(_NUM_DOWN):
             if upsample_mode == 'deconv':
                 layers.append(
@@ -192,4 +199,4 @@ class ResnetGenerator(PaperInitModule):
             raise ValueError(
                 'ResnetGenerator expects an (N, C, H, W) batch with H and W '
                 f'divisible by {factor}, got shape {tuple(x.shape)}')
-        return self.model(x)
+        return maybe_checkpoint(self.with_cp == 'all', self.model, x)

@@ -11,8 +11,8 @@ A drop-in for MMagic's ``UnetGenerator``: the levels are nested blocks with
 MMagic's module names (``model.model.1.model.0.conv.weight`` ...), so
 MMagic's pix2pix checkpoints load strictly and give the same outputs (so do
 checkpoints of our first, flat ``encoder``/``decoder`` layout). Our extras:
-``norm_cfg=None`` and ``num_down`` below 5 (MMagic always builds at least
-five levels, whatever ``num_down`` says).
+``norm_cfg=None``, ``with_cp`` and ``num_down`` below 5 (MMagic always
+builds at least five levels, whatever ``num_down`` says).
 """
 from __future__ import annotations
 
@@ -23,6 +23,11 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 
+from mm_cyclegan.models.generators._checkpoint import (
+    WithCp,
+    check_with_cp,
+    maybe_checkpoint,
+)
 from mm_cyclegan.models.generators._layers import (
     BATCH_NORM,
     NormCfg,
@@ -112,6 +117,10 @@ class UnetGenerator(PaperInitModule):
             ``type='IN'`` or no norm (MMagic's rule).
         use_dropout: Dropout 0.5 in the inner decoder levels.
         init_cfg: As for :class:`ResnetGenerator`; ``None`` means N(0, 0.02).
+        with_cp: ``True`` or ``'all'``: gradient checkpointing of the whole
+            network (only its input is kept; the activations are recomputed
+            in the backward pass). Outputs, gradients and BatchNorm running
+            statistics are unchanged.
 
     ``forward`` maps ``(N, in_channels, H, W)`` to ``(N, out_channels, H,
     W)`` in [-1, 1].
@@ -124,7 +133,8 @@ class UnetGenerator(PaperInitModule):
                  base_channels: int = 64,
                  norm_cfg: NormCfg = BATCH_NORM,
                  use_dropout: bool = False,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None,
+                 with_cp: WithCp = False) -> None:
         super().__init__(init_cfg=init_cfg)
         in_channels = check_int('in_channels', in_channels, 1)
         out_channels = check_int('out_channels', out_channels, 1)
@@ -132,6 +142,7 @@ class UnetGenerator(PaperInitModule):
         base_channels = check_int('base_channels', base_channels, 1)
         norm_cfg = resolve_norm_cfg(norm_cfg)
         use_dropout = check_bool('use_dropout', use_dropout)
+        self.with_cp = check_with_cp(with_cp, ('all', ))
         # channels[i]: output channels of the down conv of level i.
         channels = [
             base_channels * min(2**i, _MAX_MULTIPLE)
@@ -184,4 +195,4 @@ class UnetGenerator(PaperInitModule):
                 f'UnetGenerator with num_down={self.num_down} expects an '
                 f'(N, C, H, W) batch with H and W divisible by {factor}, '
                 f'got shape {tuple(x.shape)}')
-        return self.model(x)
+        return maybe_checkpoint(self.with_cp, self.model, x)
