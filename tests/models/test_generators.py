@@ -371,3 +371,24 @@ def test_unet_loads_checkpoints_of_the_first_layout(num_down, norm_cfg):
     target.load_state_dict(old, strict=True)
     x = torch.rand(1, 3, 32, 32)
     torch.testing.assert_close(target.eval()(x), source.eval()(x))
+
+
+def test_with_cp_all_under_bf16_autocast_matches_the_plain_network():
+    """The replay runs under the same autocast state (and our bf16 pads)."""
+    kwargs = dict(in_channels=3, out_channels=3, base_channels=4,
+                  num_blocks=1)
+    plain = ResnetGenerator(**kwargs)
+    plain.init_weights()
+    checkpointed = ResnetGenerator(**kwargs, with_cp='all')
+    checkpointed.load_state_dict(plain.state_dict())
+    x = torch.rand(1, 3, 16, 16)
+    results = []
+    for net in (plain, checkpointed):
+        with torch.autocast('cpu', dtype=torch.bfloat16):
+            out = net(x)
+        out.float().square().mean().backward()
+        results.append((out, [p.grad for p in net.parameters()]))
+    assert results[1][0].dtype == torch.bfloat16
+    torch.testing.assert_close(results[0][0], results[1][0], rtol=0, atol=0)
+    for grad_plain, grad_cp in zip(results[0][1], results[1][1]):
+        torch.testing.assert_close(grad_plain, grad_cp, rtol=0, atol=0)
