@@ -26,6 +26,11 @@ the band check and the inference check.
 
     python benchmarks/bf16_quality.py --fp32-run work_dirs/cyclegan_demo \\
         --bf16-run work_dirs/cyclegan_demo_bf16 --out bf16_quality.md
+
+With ``--seeds 0 1 2`` the script trains (where missing) one fp32 and one
+bf16 demo per seed under ``--work-root`` and also compares the means: the
+mean bf16 - mean fp32 PSNR with its standard error, reported "unresolved"
+when the difference is outside ±0.3 dB but within two standard errors of it.
 """
 from __future__ import annotations
 
@@ -60,8 +65,16 @@ def parse_args(argv: Optional[list] = None) -> argparse.Namespace:
                    default=['work_dirs/cyclegan_demo'],
                    help='work dir(s) of fp32 demo runs; the first is '
                    'trained if empty')
-    p.add_argument('--bf16-run', default='work_dirs/cyclegan_demo_bf16',
-                   help='work dir of the bf16 demo (trained if empty)')
+    p.add_argument('--bf16-run', nargs='+',
+                   default=['work_dirs/cyclegan_demo_bf16'],
+                   help='work dir(s) of bf16 demo runs; the first is '
+                   'trained if empty')
+    p.add_argument('--seeds', type=int, nargs='+',
+                   help='instead of --fp32-run/--bf16-run: one fp32 and one '
+                   'bf16 run per seed (randomness.seed) under --work-root, '
+                   'trained where missing; the report compares the means')
+    p.add_argument('--work-root', default='work_dirs/bf16_quality',
+                   help='where --seeds runs live')
     p.add_argument('--config', default=DEMO_CONFIG,
                    help='the demo config (both runs)')
     p.add_argument('--force-bf16', action='store_true',
@@ -81,12 +94,15 @@ def final_checkpoint(work_dir: str) -> Optional[str]:
     return path if osp.isfile(path) else None
 
 
-def train(config: str, work_dir: str, amp: bool) -> str:
+def train(config: str, work_dir: str, amp: bool,
+          seed: Optional[int] = None) -> str:
     """Train the demo into ``work_dir`` (a subprocess, as users run it)."""
     cmd = [sys.executable, osp.join(ROOT, 'tools', 'train.py'), config,
            '--work-dir', work_dir, '--no-test']
     if amp:
         cmd.append('--amp')
+    if seed is not None:
+        cmd += ['--cfg-options', f'randomness.seed={seed}']
     if osp.isdir(work_dir) and os.listdir(work_dir):
         cmd.append('--overwrite')
     log('training: ' + ' '.join(cmd))
@@ -145,11 +161,20 @@ def score(checkpoint: str, config: str) -> dict:
     return metrics
 
 
-def report(fp32: dict, bf16: dict, runs: dict) -> tuple:
+def _mean_se(values: list) -> tuple:
+    """Mean and standard error of the mean (0 for a single value)."""
+    mean = sum(values) / len(values)
+    if len(values) < 2:
+        return mean, 0.0
+    var = sum((v - mean) ** 2 for v in values) / (len(values) - 1)
+    return mean, (var / len(values)) ** 0.5
+
+
+def report(fp32: dict, bf16: dict) -> tuple:
     """Markdown report and whether the band and inference checks hold.
 
-    ``fp32`` maps each fp32 run's checkpoint to its scores; the first is the
-    reference run of the literal target.
+    ``fp32`` and ``bf16`` map each run's checkpoint to its scores; the
+    first of each is the pair of the literal target.
     """
     from mm_cyclegan.engine.precision import cpu_bf16_support
     directions = ('a2b', 'b2a')
@@ -160,7 +185,8 @@ def report(fp32: dict, bf16: dict, runs: dict) -> tuple:
              '|---|---|---|---|---|---|---|']
     rows = [(f'fp32 #{i + 1}', path, m)
             for i, (path, m) in enumerate(fp32.items())]
-    rows.append(('bf16 (--amp)', runs['bf16'], bf16))
+    rows += [(f'bf16 #{i + 1} (--amp)', path, m)
+             for i, (path, m) in enumerate(bf16.items())]
     for name, path, metrics in rows:
         for d in directions:
             lines.append(
@@ -171,72 +197,97 @@ def report(fp32: dict, bf16: dict, runs: dict) -> tuple:
     lines += ['', '| check | a2b | b2a | target | holds |',
               '|---|---|---|---|---|']
     tol = PSNR_TOLERANCE_DB
-    reference = next(iter(fp32.values()))
-    deltas = [bf16[f'{d}_psnr'] - reference[f'{d}_psnr'] for d in directions]
+    first_fp32, first_bf16 = next(iter(fp32.values())), next(
+        iter(bf16.values()))
+    deltas = [first_bf16[f'{d}_psnr'] - first_fp32[f'{d}_psnr']
+              for d in directions]
     literal = all(abs(x) <= tol for x in deltas)
-    lines.append(f'| bf16 − fp32 #1, PSNR dB | {deltas[0]:+.2f} | '
+    lines.append(f'| bf16 #1 − fp32 #1, PSNR dB | {deltas[0]:+.2f} | '
                  f'{deltas[1]:+.2f} | within ±{tol} | '
                  f'{"yes" if literal else "NO"} |')
     ok = True
-    if len(fp32) > 1:
-        cells, verdicts, holds = [], [], []
+    if len(fp32) > 1 or len(bf16) > 1:
+        cells, verdicts, holds, means = [], [], [], []
         for d in directions:
-            values = [m[f'{d}_psnr'] for m in fp32.values()]
-            low, high = min(values), max(values)
-            value = bf16[f'{d}_psnr']
-            holds.append(value >= low - tol)
-            verdicts.append('below' if value < low - tol else
-                            'above' if value > high + tol else 'inside')
+            f_values = [m[f'{d}_psnr'] for m in fp32.values()]
+            b_values = [m[f'{d}_psnr'] for m in bf16.values()]
+            low, high = min(f_values), max(f_values)
+            f_mean, f_se = _mean_se(f_values)
+            b_mean, b_se = _mean_se(b_values)
+            diff, se = b_mean - f_mean, (f_se ** 2 + b_se ** 2) ** 0.5
+            # Within tolerance, or not told apart from it by the noise.
+            means.append((diff, se, 'yes' if abs(diff) <= tol else
+                          'unresolved' if abs(diff) - 2 * se <= tol else
+                          'bf16 better' if diff > 0 else 'NO'))
+            holds.append(b_mean >= low - tol)
+            verdicts.append('below' if b_mean < low - tol else
+                            'above' if b_mean > high + tol else 'inside')
             cells.append(f'{low:.2f}–{high:.2f} (spread {high - low:.2f})')
         lines.append(f'| fp32 runs, PSNR dB | {cells[0]} | {cells[1]} | – | '
                      '– |')
+        lines.append(
+            f'| mean bf16 − mean fp32 ({len(bf16)} vs {len(fp32)} runs), '
+            f'PSNR dB ± standard error | {means[0][0]:+.2f} ± '
+            f'{means[0][1]:.2f} | {means[1][0]:+.2f} ± {means[1][1]:.2f} | '
+            f'within ±{tol} | {means[0][2]} / {means[1][2]} |')
         band = all(holds)
         ok &= band
-        lines.append(f'| bf16 against the fp32 band ±{tol} dB | '
+        lines.append(f'| mean of bf16 against the fp32 band ±{tol} dB | '
                      f'{verdicts[0]} | {verdicts[1]} | not below | '
                      f'{"yes" if band else "NO"} |')
     else:
         ok &= literal
     for name, _, metrics in rows:
         values = [metrics[f'{d}_bf16_vs_fp32_psnr'] for d in directions]
-        holds = all(v >= BF16_INFERENCE_MIN_DB for v in values)
-        ok &= holds
+        holds_ = all(v >= BF16_INFERENCE_MIN_DB for v in values)
+        ok &= holds_
         lines.append(f'| bf16 vs fp32 inference, {name} model, PSNR dB | '
                      f'{values[0]:.1f} | {values[1]:.1f} | '
                      f'≥ {BF16_INFERENCE_MIN_DB:.0f} | '
-                     f'{"yes" if holds else "NO"} |')
+                     f'{"yes" if holds_ else "NO"} |')
     return '\n'.join(lines), ok
+
+
+def _runs(args) -> list:
+    """(work dir, amp, seed, may train) of every run to score."""
+    if args.seeds:
+        # Seed by seed, so that a stopped run leaves complete pairs.
+        return [(osp.join(args.work_root, f'seed{seed}_{kind}'),
+                 kind == 'bf16', seed, True)
+                for seed in args.seeds for kind in ('fp32', 'bf16')]
+    return ([(path, False, None, i == 0)
+             for i, path in enumerate(args.fp32_run)] +
+            [(path, True, None, i == 0)
+             for i, path in enumerate(args.bf16_run)])
 
 
 def main(argv: Optional[list] = None) -> int:
     """Train what is missing, score every run, print the report."""
     from mm_cyclegan.engine.precision import cpu_bf16_support
     args = parse_args(argv)
-    bf16_checkpoint = final_checkpoint(args.bf16_run)
-    if bf16_checkpoint is None and not cpu_bf16_support().native \
-            and not args.force_bf16:
-        log(f'{args.bf16_run} holds no finished run, and training one here '
-            f'would be emulated ({cpu_bf16_support().detail}); pass '
-            '--force-bf16 to train it anyway')
-        return 2
-    fp32_checkpoints = []
-    for i, path in enumerate(args.fp32_run):
-        checkpoint = final_checkpoint(path)
-        if checkpoint is None and i:
-            log(f'{path} holds no finished run (only the first fp32 run is '
-                'trained by this script)')
+    runs = _runs(args)
+    checkpoints = {}
+    for work_dir, amp, _seed, may_train in runs:
+        checkpoint = final_checkpoint(work_dir)
+        if checkpoint is None and not may_train:
+            log(f'{work_dir} holds no finished run (only the first run of '
+                'each precision is trained by this script; --seeds trains '
+                'all)')
             return 2
-        fp32_checkpoints.append(checkpoint or
-                                train(args.config, path, amp=False))
-    if bf16_checkpoint is None:
-        bf16_checkpoint = train(args.config, args.bf16_run, amp=True)
-    fp32_scores = {}
-    for checkpoint in fp32_checkpoints:
+        if checkpoint is None and amp and not cpu_bf16_support().native \
+                and not args.force_bf16:
+            log(f'{work_dir} holds no finished run, and training one here '
+                f'would be emulated ({cpu_bf16_support().detail}); pass '
+                '--force-bf16 to train it anyway')
+            return 2
+        checkpoints[work_dir] = checkpoint
+    scores: dict = {False: {}, True: {}}
+    for work_dir, amp, seed, _ in runs:
+        checkpoint = checkpoints[work_dir] or train(args.config, work_dir,
+                                                    amp, seed)
         log(f'scoring {checkpoint}')
-        fp32_scores[checkpoint] = score(checkpoint, args.config)
-    log(f'scoring {bf16_checkpoint}')
-    bf16_scores = score(bf16_checkpoint, args.config)
-    text, ok = report(fp32_scores, bf16_scores, {'bf16': bf16_checkpoint})
+        scores[amp][checkpoint] = score(checkpoint, args.config)
+    text, ok = report(scores[False], scores[True])
     print(text)
     if args.out:
         with open(args.out, 'w', encoding='utf-8') as f:

@@ -591,10 +591,17 @@ def main(argv: Optional[list] = None) -> int:
               '| size | contender | s/iter | MMagic/ours | first step s '
               '| GFLOP/step | GFLOP/s | % of conv peak |',
               '|---|---|---|---|---|---|---|---|']
-    profiles = []
+    profiles, bounds = [], []
     for size in args.sizes:
         contenders = time_training(args, size, modes)
         mmagic = statistics.median(contenders[0].times)
+        # The ceiling any mode can reach: every FLOP at the fastest peak.
+        best = max(peaks.values()) * 1e9
+        floor = contenders[0].flops / best
+        bounds.append(f'- {size} px: the step\'s FLOPs at the '
+                      f'{max(peaks, key=peaks.get)} conv peak take '
+                      f'{floor:.3f} s, so MMagic/ours can be at most '
+                      f'{mmagic / floor:.2f} on this CPU')
         for c in contenders:
             median = statistics.median(c.times)
             rate = c.flops / median / 1e9
@@ -608,6 +615,7 @@ def main(argv: Optional[list] = None) -> int:
                 profiles += [f'#### {c.name}, {size} px', '', '```',
                              profile_step(c), '```', '']
         del contenders
+    lines += ['', 'Upper bound (same FLOPs, all at peak):', ''] + bounds
     lines.append('')
 
     if args.workers:

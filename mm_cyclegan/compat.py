@@ -15,9 +15,14 @@ here could not be solved by a pin.
 * :func:`cpu_ddp_wrapper_cfg` -- MMEngine's Runner passes
   ``device_ids=[LOCAL_RANK]`` to the DDP wrappers, which DDP rejects for
   CPU modules; without CUDA they get ``device_ids=None``.
+* :func:`disable_albumentations_update_check` -- albumentations 1.4.x asks
+  PyPI for its newest version when imported (MMagic's transforms import
+  it), a network call with a 2 s timeout and a warning on every start;
+  upstream asks libraries to switch it off themselves
+  (albumentations-team/albumentations#1775, #2206).
 
-Importing :mod:`mm_cyclegan` applies only :func:`patch_mmcv_ext_loader`
-(MMagic's own import needs it). The checkpoint-loading policy is not a
+Importing :mod:`mm_cyclegan` applies :func:`patch_mmcv_ext_loader` (MMagic's
+own import needs it) and :func:`disable_albumentations_update_check`. The checkpoint-loading policy is not a
 workaround and lives in :mod:`mm_cyclegan.engine.checkpoint`, used by our
 runner and tools; other Runners in the process are left alone.
 """
@@ -131,7 +136,20 @@ def cpu_ddp_wrapper_cfg(model_wrapper_cfg: Optional[dict]
     return model_wrapper_cfg
 
 
+def disable_albumentations_update_check() -> bool:
+    """Keep albumentations from asking PyPI for updates when imported.
+
+    Sets ``NO_ALBUMENTATIONS_UPDATE=1`` unless the user set it; returns
+    ``True`` when this call set it.
+    """
+    if 'NO_ALBUMENTATIONS_UPDATE' in os.environ:
+        return False
+    os.environ['NO_ALBUMENTATIONS_UPDATE'] = '1'
+    return True
+
+
 def apply_all() -> None:
-    """Apply every import-time workaround (idempotent): only what importing
-    MMagic itself needs."""
+    """Apply every import-time workaround (idempotent): what importing
+    MMagic itself needs, and no network call at import."""
     patch_mmcv_ext_loader()
+    disable_albumentations_update_check()

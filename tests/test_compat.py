@@ -80,3 +80,42 @@ def test_unknown_launcher_is_rejected():
         pytest.skip('CUDA machines use MMEngine initialisation')
     with pytest.raises(ValueError, match="'nope'"):
         compat.init_cpu_distributed('nope')
+
+
+_RECORD_NETWORK = '''
+import os, urllib.request
+os.environ.pop('NO_ALBUMENTATIONS_UPDATE', None)
+calls = []
+def refuse(self, url, *args, **kwargs):
+    calls.append(getattr(url, 'full_url', url))
+    raise OSError('network refused by the test')
+urllib.request.OpenerDirector.open = refuse
+{first}
+import albumentations  # noqa
+print('CALLS', len(calls))
+'''
+
+
+def _albumentations_calls(first: str) -> int:
+    code = _RECORD_NETWORK.format(first=first)
+    result = subprocess.run([sys.executable, '-c', code],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return int(result.stdout.split('CALLS')[-1])
+
+
+def test_albumentations_calls_pypi_on_import_without_the_workaround():
+    assert _albumentations_calls('') >= 1
+
+
+def test_importing_mm_cyclegan_stops_the_albumentations_network_call():
+    assert _albumentations_calls('import mm_cyclegan') == 0
+
+
+def test_albumentations_update_check_respects_the_user_setting(monkeypatch):
+    monkeypatch.setenv('NO_ALBUMENTATIONS_UPDATE', '0')
+    assert compat.disable_albumentations_update_check() is False
+    assert os.environ['NO_ALBUMENTATIONS_UPDATE'] == '0'
+    monkeypatch.delenv('NO_ALBUMENTATIONS_UPDATE')
+    assert compat.disable_albumentations_update_check() is True
+    assert os.environ['NO_ALBUMENTATIONS_UPDATE'] == '1'
