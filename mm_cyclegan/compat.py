@@ -22,9 +22,10 @@ here could not be solved by a pin.
   (albumentations-team/albumentations#1775, #2206).
 
 Importing :mod:`mm_cyclegan` applies :func:`patch_mmcv_ext_loader` (MMagic's
-own import needs it) and :func:`disable_albumentations_update_check`. The checkpoint-loading policy is not a
-workaround and lives in :mod:`mm_cyclegan.engine.checkpoint`, used by our
-runner and tools; other Runners in the process are left alone.
+own import needs it) and :func:`disable_albumentations_update_check`. The
+checkpoint-loading policy is not a workaround and lives in
+:mod:`mm_cyclegan.engine.checkpoint`, used by our runner and tools; other
+Runners in the process are left alone.
 """
 from __future__ import annotations
 

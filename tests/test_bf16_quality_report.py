@@ -40,6 +40,9 @@ def test_several_seeds_compare_means_with_their_noise():
     assert ok
     row = _row(text, '| mean bf16 − mean fp32 (3 vs 3 runs)')
     assert '+1.00 ±' in row and 'unresolved / yes' in row
+    # a2b medians 20.0 vs 19.0, b2a 27.5 vs 27.5.
+    assert _row(text, '| median bf16 − median fp32').startswith(
+        '| median bf16 − median fp32, PSNR dB | +1.00 | +0.00 |')
     assert _row(text, '| mean of bf16 against the fp32 band').endswith(
         '| yes |')
 
