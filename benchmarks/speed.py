@@ -17,8 +17,9 @@ separate 2-step training process, the data-loading share of a step with
 
 Modes of ours: ``fp32``; ``bf16`` (``MixedPrecisionOptimWrapper``; measured
 by default only on CPUs with native bf16, ``--force-bf16`` otherwise);
-``channels_last`` (fp32, NHWC tensors); ``compile`` (``torch.compile`` of
-the four networks; the first step's time is reported as warm-up);
+``channels_last`` (fp32, NHWC tensors); ``compile`` and ``bf16+compile``
+(``torch.compile`` of the four networks; the first step's time is reported
+as warm-up);
 ``with_cp`` (the generators' residual blocks checkpointed) and
 ``with_cp_all`` (each generator checkpointed as a whole), timed only when
 asked for (``--modes fp32 with_cp with_cp_all``) and always in the memory
@@ -58,8 +59,8 @@ PAPER_DISCRIMINATOR = dict(in_channels=3, base_channels=64, num_conv=3,
 # --smoke: the same code paths on tiny networks and images (seconds).
 SMOKE_GENERATOR = dict(PAPER_GENERATOR, base_channels=4, num_blocks=1)
 SMOKE_DISCRIMINATOR = dict(PAPER_DISCRIMINATOR, base_channels=4, num_conv=2)
-TRAIN_MODES = ('fp32', 'bf16', 'channels_last', 'compile', 'with_cp',
-               'with_cp_all')
+TRAIN_MODES = ('fp32', 'bf16', 'channels_last', 'compile', 'bf16+compile',
+               'with_cp', 'with_cp_all')
 RSS_MODES = ('mmagic', 'fp32', 'with_cp', 'with_cp_all', 'bf16',
              'bf16+with_cp', 'bf16+with_cp_all')
 BETAS, LR = (0.5, 0.999), 2e-4
@@ -236,7 +237,7 @@ def make_contenders(args, size: int, modes: list) -> list:
         optim = our_optim(model, mode)
         contender = Contender(f'ours {mode}', model, optim, batch,
                               'bf16' if 'bf16' in mode else 'fp32')
-        if mode == 'compile':
+        if mode.endswith('compile'):
             contender.eager = compile_networks(model)
         out.append(contender)
     return out
@@ -567,10 +568,11 @@ def main(argv: Optional[list] = None) -> int:
     native = cpu_bf16_support().native
     modes = args.modes or (['fp32', 'channels_last'] +
                            (['bf16'] if native else []))
-    if 'bf16' in modes and not bf16_enabled(args):
-        log('bf16 dropped: ' + cpu_bf16_support().detail +
-            ' (--force-bf16 measures it anyway)')
-        modes = [m for m in modes if m != 'bf16']
+    if any('bf16' in m for m in modes) and not bf16_enabled(args):
+        log('bf16 modes dropped: ' + cpu_bf16_support().detail +
+            ' (--force-bf16 measures them anyway)')
+        modes = [m for m in modes if 'bf16' not in m]
+    any_bf16 = any('bf16' in m for m in modes)
     if not native and not args.modes:
         log('bf16 not measured: ' + cpu_bf16_support().detail)
     lines = ['## Speed benchmark (`benchmarks/speed.py`)', ''] + machine()
@@ -580,7 +582,7 @@ def main(argv: Optional[list] = None) -> int:
                  'ResNet-9 base 64 + PatchGAN 3 layers base 64'), '']
 
     peaks = {'fp32': conv_peak(torch.float32, True)}
-    if 'bf16' in modes:
+    if any_bf16:
         peaks['bf16'] = conv_peak(torch.bfloat16, native)
     lines.append('Conv peak (one 3x3 conv, no grad): ' + ', '.join(
         f'{k} {v:.1f} GFLOP/s' for k, v in peaks.items()))
@@ -633,7 +635,7 @@ def main(argv: Optional[list] = None) -> int:
     rss_modes = args.rss_modes
     if rss_modes is None:
         rss_modes = [m for m in RSS_MODES
-                     if 'bf16' not in m or 'bf16' in modes]
+                     if 'bf16' not in m or any_bf16]
     if rss_modes:
         lines += [f'### Peak RSS of a 2-step training process, '
                   f'{args.rss_size if not args.smoke else args.rss_size} px',
