@@ -2,8 +2,10 @@
 
 A tiny CycleGAN trains briefly on the unpaired procedural landscapes with a
 fixed seed; on the paired test scenes both generators must beat the
-identity baseline (the input scored against the ground truth) in PSNR, SSIM
-and colour distance. About 2.5 minutes on 2 CPU cores.
+identity baseline (the input scored against the ground truth) in PSNR and
+colour distance, anime -> photo also in SSIM, while photo -> anime must
+keep the input's structure (SSIM at most 0.1 below identity's; see
+MARGINS). About 2.5 minutes on 2 CPU cores.
 
 After changing the procedural styles, re-measure the margins below: run
 ``_train_and_score(seed)`` for seeds 0, 1 and 2 (e.g. from a Python shell
@@ -25,13 +27,19 @@ from mm_cyclegan.registry import DATASETS, METRICS, MODELS
 
 ITERS, SIZE = 3000, 32
 # Gains over identity measured at 3000 iterations with initial-weight seeds
-# 0, 1, 2 (this test uses 0), worst of the three:
+# 0, 1, 2 (this test uses 0), worst of the three, on an AVX2 CPU:
 #   photo -> anime (a2b): PSNR +3.79 dB, SSIM +0.033, colour 21.4 dE
 #   anime -> photo (b2a): PSNR +10.78 dB, SSIM +0.134, colour 29.2 dE
-# At 1500 iterations a2b SSIM is still at identity (-0.017, seed 0), which
-# is why the run is this long. The margins are about half the worst gain.
+# On an AVX-512 CPU (other kernels, so other rounding, and a GAN amplifies
+# rounding) seed 0 gave a2b SSIM +0.0004 with 2 threads and +0.053 with 1;
+# seed 1 stayed between -0.097 and -0.012 from 1500 to 5000 iterations,
+# while its a2b PSNR (+2.63 dB) and colour (19.3 dE) gains held. So a2b
+# SSIM is no learnability signal for this tiny model: anime keeps the
+# photo's structure, identity already scores 0.55. It only has to stay
+# within 0.1 of identity (untrained generators lose 0.48). The other
+# margins are about half the worst gain.
 MARGINS = dict(
-    a2b=dict(psnr=2.0, ssim=0.015, color=10.0),
+    a2b=dict(psnr=2.0, ssim=-0.1, color=10.0),
     b2a=dict(psnr=5.0, ssim=0.07, color=15.0),
 )
 
