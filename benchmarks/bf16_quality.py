@@ -164,11 +164,10 @@ def score(checkpoint: str, config: str) -> dict:
 
 def _mean_se(values: list) -> tuple:
     """Mean and standard error of the mean (0 for a single value)."""
-    mean = sum(values) / len(values)
     if len(values) < 2:
-        return mean, 0.0
-    var = sum((v - mean) ** 2 for v in values) / (len(values) - 1)
-    return mean, (var / len(values)) ** 0.5
+        return values[0], 0.0
+    return (statistics.fmean(values),
+            statistics.stdev(values) / len(values) ** 0.5)
 
 
 def report(fp32: dict, bf16: dict) -> tuple:
