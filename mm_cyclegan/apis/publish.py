@@ -31,6 +31,10 @@ from mm_cyclegan.apis.weights import (
     LoadedWeights,
     load_weights,
 )
+from mm_cyclegan.models.cyclegan import (
+    identity_loss_possible,
+    mirror_generator_cfg,
+)
 
 NORMALISATION = ('RGB (gray for 1-channel domains) scaled to [-1, 1]: '
                  'x / max * 2 - 1 with max = 255 (8 bit) or 65535 (16 bit)')
@@ -134,8 +138,7 @@ def _model_config_text(loaded: LoadedWeights) -> str:
     b2a = loaded.networks.get('generator_b2a')
     gen = (a2b or b2a)[0]  # type: ignore[index]
     if a2b is None:  # only b2a: describe a2b as its mirror
-        gen = dict(gen, in_channels=gen['out_channels'],
-                   out_channels=gen['in_channels'])
+        gen = mirror_generator_cfg(gen)
     model['generator_a2b'] = gen
     if b2a is not None:
         model['generator_b2a'] = b2a[0]
@@ -147,7 +150,7 @@ def _model_config_text(loaded: LoadedWeights) -> str:
                                         in_channels=channels_b)
     if 'discriminator_a' in loaded.networks:
         model['discriminator_a'] = loaded.networks['discriminator_a'][0]
-    if gen['in_channels'] != gen['out_channels']:
+    if not identity_loss_possible(gen):
         model['identity_weight'] = 0.0
     return Config(dict(model=model)).pretty_text
 

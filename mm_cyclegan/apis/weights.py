@@ -12,7 +12,6 @@ checkpoint can run code.
 """
 from __future__ import annotations
 
-import copy
 import glob
 import json
 import os
@@ -30,9 +29,8 @@ from mm_cyclegan.apis.architecture import (
     infer_generator_cfg,
     sub_state_dict,
 )
+from mm_cyclegan.models.cyclegan import NETWORKS, complete_network_cfgs
 
-NETWORKS = ('generator_a2b', 'generator_b2a', 'discriminator_a',
-            'discriminator_b')
 DIRECTIONS = {'a2b': 'generator_a2b', 'b2a': 'generator_b2a'}
 
 #: The kinds of weights :func:`load_weights` understands, and how each is
@@ -146,27 +144,16 @@ def _model_cfg(config_text: Optional[str],
 
 
 def network_cfgs(model_cfg: Mapping) -> dict:
-    """The four network configs of a ``CycleGAN`` model config.
-
-    ``generator_b2a`` / ``discriminator_a`` default to copies of
-    ``generator_a2b`` / ``discriminator_b`` with the channels of their
-    domains, as :class:`~mm_cyclegan.models.CycleGAN` builds them.
-    """
+    """The four network configs of a ``CycleGAN`` model config (two when
+    it has no discriminator), completed as
+    :class:`~mm_cyclegan.models.CycleGAN` completes them."""
     gen = model_cfg.get('generator_a2b')
-    disc = model_cfg.get('discriminator_b')
     if gen is None:
         raise ValueError('the model config has no generator_a2b')
-    out = {'generator_a2b': _inference_cfg(gen)}
-    channels_a, channels_b = gen['in_channels'], gen['out_channels']
-    b2a = model_cfg.get('generator_b2a') or dict(
-        copy.deepcopy(gen), in_channels=channels_b, out_channels=channels_a)
-    out['generator_b2a'] = _inference_cfg(b2a)
-    if disc is not None:
-        out['discriminator_b'] = _inference_cfg(disc)
-        disc_a = model_cfg.get('discriminator_a') or dict(
-            copy.deepcopy(disc), in_channels=channels_a)
-        out['discriminator_a'] = _inference_cfg(disc_a)
-    return out
+    cfgs = complete_network_cfgs(
+        dict(gen), model_cfg.get('discriminator_b'),
+        model_cfg.get('generator_b2a'), model_cfg.get('discriminator_a'))
+    return {name: _inference_cfg(cfg) for name, cfg in cfgs.items()}
 
 
 def _infer_cfg(name: str, state_dict: Mapping[str, Tensor]) -> dict:

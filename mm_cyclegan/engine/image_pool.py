@@ -1,7 +1,6 @@
 """The image history pool of Shrivastava et al. (2017), as used by CycleGAN."""
 from __future__ import annotations
 
-import operator
 from typing import Any, NamedTuple
 
 import torch
@@ -136,18 +135,7 @@ def make_image_pools(size: int = 50, swap_prob: float = 0.5, seed: int = 0,
     ``seed * 1000 + 2 * rank`` and that of ``b`` with one more: each rank and
     domain draws from its own generator.
     """
-    base = _count('seed', seed) * 1000 + 2 * _count('rank', rank)
+    base = check_int('seed', seed, minimum=0) * 1000 + \
+        2 * check_int('rank', rank, minimum=0)
     return ImagePools(a=ImagePool(size, swap_prob, seed=base),
                       b=ImagePool(size, swap_prob, seed=base + 1))
-
-
-def _count(name: str, value: Any) -> int:
-    try:
-        if isinstance(value, bool):
-            raise TypeError
-        number = operator.index(value)
-    except TypeError:
-        raise TypeError(f'{name} must be an int, got {value!r}') from None
-    if number < 0:
-        raise ValueError(f'{name} must be >= 0, got {number}')
-    return number

@@ -13,6 +13,7 @@ from torch import Tensor, nn
 
 from mm_cyclegan.engine.image_pool import ImagePool, ImagePools
 from mm_cyclegan.registry import MODELS
+from mm_cyclegan.utils import loss_names as names
 
 # Sample fields passed through from the data to val/test outputs.
 _META_KEYS = ('path_a', 'path_b', 'index_a', 'index_b', 'valid_a', 'valid_b',
@@ -84,35 +85,55 @@ def _check_identity_weight(value: Any) -> float:
     return float(value)
 
 
-def _complete_network_cfgs(generator_a2b: dict, discriminator_b: dict,
-                           generator_b2a: Optional[dict],
-                           discriminator_a: Optional[dict]) -> dict:
+def mirror_generator_cfg(cfg: dict) -> dict:
+    """The config of the generator of the opposite direction: a copy of
+    ``cfg`` with ``in_channels`` and ``out_channels`` swapped."""
+    return dict(copy.deepcopy(cfg),
+                in_channels=_channels(cfg, 'out_channels', 'generator'),
+                out_channels=_channels(cfg, 'in_channels', 'generator'))
+
+
+def identity_loss_possible(generator_a2b: dict) -> bool:
+    """The identity loss compares ``G_a2b(b)`` with ``b``: it needs domains
+    with equal channel counts (otherwise ``identity_weight`` must be 0)."""
+    return _channels(generator_a2b, 'in_channels', 'generator_a2b') == \
+        _channels(generator_a2b, 'out_channels', 'generator_a2b')
+
+
+def complete_network_cfgs(generator_a2b: dict,
+                          discriminator_b: Optional[dict] = None,
+                          generator_b2a: Optional[dict] = None,
+                          discriminator_a: Optional[dict] = None) -> dict:
     """Fill in the mirrored networks and check every channel count.
 
     Domain channels come from ``generator_a2b`` (``in_channels`` is domain
-    a, ``out_channels`` domain b). A missing ``generator_b2a`` is its copy
-    with the channels swapped; a missing ``discriminator_a`` a copy of
-    ``discriminator_b`` for domain a.
+    a, ``out_channels`` domain b). A missing ``generator_b2a`` is its
+    mirror (:func:`mirror_generator_cfg`); a missing ``discriminator_a`` a
+    copy of ``discriminator_b`` for domain a. Without ``discriminator_b``
+    (inference) only the generators are returned. The one place that knows
+    how :class:`CycleGAN` completes its configs: weight readers and the
+    publisher use it too.
     """
     channels = dict(
         a=_channels(generator_a2b, 'in_channels', 'generator_a2b'),
         b=_channels(generator_a2b, 'out_channels', 'generator_a2b'))
     if generator_b2a is None:
-        generator_b2a = dict(copy.deepcopy(generator_a2b),
-                             in_channels=channels['b'],
-                             out_channels=channels['a'])
-    if discriminator_a is None:
-        discriminator_a = dict(copy.deepcopy(discriminator_b),
-                               in_channels=channels['a'])
-    cfgs = dict(generator_a2b=generator_a2b, generator_b2a=generator_b2a,
-                discriminator_a=discriminator_a,
-                discriminator_b=discriminator_b)
+        generator_b2a = mirror_generator_cfg(generator_a2b)
+    cfgs = dict(generator_a2b=generator_a2b, generator_b2a=generator_b2a)
+    if discriminator_b is not None:
+        if discriminator_a is None:
+            discriminator_a = dict(copy.deepcopy(discriminator_b),
+                                   in_channels=channels['a'])
+        cfgs.update(discriminator_a=discriminator_a,
+                    discriminator_b=discriminator_b)
     # (network, key, domain whose channel count it must equal)
     expected = (('generator_b2a', 'in_channels', 'b'),
                 ('generator_b2a', 'out_channels', 'a'),
                 ('discriminator_a', 'in_channels', 'a'),
                 ('discriminator_b', 'in_channels', 'b'))
     for name, key, domain in expected:
+        if name not in cfgs:
+            continue
         got = _channels(cfgs[name], key, name)
         if got != channels[domain]:
             raise ValueError(
@@ -190,13 +211,14 @@ class CycleGAN(BaseModel):
         self.test_norm_mode = test_norm_mode
         self.identity_weight = _check_identity_weight(identity_weight)
 
-        networks = _complete_network_cfgs(generator_a2b, discriminator_b,
-                                          generator_b2a, discriminator_a)
+        networks = complete_network_cfgs(generator_a2b, discriminator_b,
+                                         generator_b2a, discriminator_a)
         self.channels_a = _channels(generator_a2b, 'in_channels',
                                     'generator_a2b')
         self.channels_b = _channels(generator_a2b, 'out_channels',
                                     'generator_a2b')
-        if self.identity_weight > 0 and self.channels_a != self.channels_b:
+        if self.identity_weight > 0 and \
+                not identity_loss_possible(generator_a2b):
             raise ValueError(
                 f'identity_weight={identity_weight} needs equal channel '
                 f'counts, but domain a has {self.channels_a} and domain b '
@@ -378,21 +400,21 @@ class CycleGAN(BaseModel):
     def _generator_losses(self, out: dict) -> dict:
         """Phase 2 losses: fool the (frozen) discriminators, close cycles."""
         with frozen(self.discriminator_a), frozen(self.discriminator_b):
-            losses = dict(
-                loss_gan_a2b=self.gan_loss(
+            losses = {
+                names.adversarial_loss('a2b'): self.gan_loss(
                     _full(self.discriminator_b(out['fake_b'])), True,
                     is_disc=False),
-                loss_gan_b2a=self.gan_loss(
+                names.adversarial_loss('b2a'): self.gan_loss(
                     _full(self.discriminator_a(out['fake_a'])), True,
-                    is_disc=False))
-        losses['loss_cycle_a'] = self.cycle_loss_a(out['rec_a'],
-                                                   out['real_a'])
-        losses['loss_cycle_b'] = self.cycle_loss_b(out['rec_b'],
-                                                   out['real_b'])
+                    is_disc=False)}
+        losses[names.cycle_loss('a')] = self.cycle_loss_a(out['rec_a'],
+                                                          out['real_a'])
+        losses[names.cycle_loss('b')] = self.cycle_loss_b(out['rec_b'],
+                                                          out['real_b'])
         if self.identity_weight > 0:
-            losses['loss_identity_b'] = self.identity_loss_b(
+            losses[names.identity_loss('b')] = self.identity_loss_b(
                 out['idt_b'], out['real_b'])
-            losses['loss_identity_a'] = self.identity_loss_a(
+            losses[names.identity_loss('a')] = self.identity_loss_a(
                 out['idt_a'], out['real_a'])
         return losses
 
@@ -402,10 +424,11 @@ class CycleGAN(BaseModel):
         fake = self._pool(pool, fake)
         loss_real = self.gan_loss(_full(network(real)), True, is_disc=True)
         loss_fake = self.gan_loss(_full(network(fake)), False, is_disc=True)
-        losses = {f'loss_d_{domain}': 0.5 * (loss_real + loss_fake)}
+        losses = {names.discriminator_loss(domain):
+                  0.5 * (loss_real + loss_fake)}
         if self.gradient_penalty is not None:
-            losses[f'loss_gp_{domain}'] = self.gradient_penalty(
-                network, real, fake)
+            losses[names.gradient_penalty_loss(domain)] = \
+                self.gradient_penalty(network, real, fake)
         return losses
 
     def _discriminator_losses(self, out: dict) -> dict:

@@ -31,6 +31,7 @@ from mmengine.hooks import Hook
 from torch.utils.data import default_collate
 
 from mm_cyclegan.registry import HOOKS
+from mm_cyclegan.utils import loss_names as names
 
 from .fixed_batch import translate_fixed_batch
 
@@ -58,8 +59,10 @@ REMEDIES = {
 }
 SYMPTOMS = tuple(REMEDIES)
 # (generator direction, discriminator domain, its loss, the generator loss)
-_ADVERSARIES = (('a2b', 'b', 'loss_d_b', 'loss_gan_a2b'),
-                ('b2a', 'a', 'loss_d_a', 'loss_gan_b2a'))
+_ADVERSARIES = tuple(
+    (direction, domain, names.discriminator_loss(domain),
+     names.adversarial_loss(direction))
+    for direction, domain in (('a2b', 'b'), ('b2a', 'a')))
 
 
 def _pairwise_mean_distance(x: torch.Tensor) -> float:
