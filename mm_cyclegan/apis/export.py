@@ -39,6 +39,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mm_cyclegan.apis.inference import Translator
+from mm_cyclegan.datasets.padding import padding_for
 
 FORMATS = ('onnx', 'torchscript')
 ONNX_OPSET = 17
@@ -66,10 +67,9 @@ class PaddedGenerator(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         """Translate ``(N, C, H, W)`` in [-1, 1] of any H, W."""
         height, width = x.shape[-2], x.shape[-1]
-        pad_h = (self.multiple - height % self.multiple) % self.multiple
-        pad_w = (self.multiple - width % self.multiple) % self.multiple
-        top, left = pad_h // 2, pad_w // 2
-        x = F.pad(x, (left, pad_w - left, top, pad_h - top), mode='reflect')
+        # Traced sizes stay symbolic: padding_for is plain arithmetic here.
+        top, bottom, left, right = padding_for(height, width, self.multiple)
+        x = F.pad(x, (left, right, top, bottom), mode='reflect')
         y = self.generator(x)
         return y[:, :, top:top + height, left:left + width]
 

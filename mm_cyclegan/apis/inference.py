@@ -73,6 +73,7 @@ from mm_cyclegan.apis.image_arrays import (
 from mm_cyclegan.apis.precision import autocast, resolve_precision
 from mm_cyclegan.apis.weights import DIRECTIONS, LoadedWeights, load_weights
 from mm_cyclegan.datasets.image_io import decode_image
+from mm_cyclegan.datasets.padding import pad_array, padding_for
 
 __all__ = ['Translator', 'ModelInfo', 'init_translator']
 
@@ -124,33 +125,6 @@ def _resolve_device(device: Union[str, torch.device]) -> torch.device:
         raise ValueError(f"device must be 'cpu' or 'cuda[:N]', got "
                          f'{str(device)!r}')
     return device
-
-
-def padding_for(height: int, width: int, multiple: int,
-                minimum: int = 1) -> tuple:
-    """``(top, bottom, left, right)`` to reach multiples of ``multiple``.
-
-    Split as the dataset's ``pad_to_multiple`` (preprocess ``'none'``)
-    splits it, the extra pixel to the bottom / right; sides shorter than
-    ``minimum`` are padded up to it first.
-    """
-    def target(size: int) -> int:
-        size = max(size, minimum)
-        return size + (-size % multiple)
-
-    pad_h, pad_w = target(height) - height, target(width) - width
-    return (pad_h // 2, pad_h - pad_h // 2, pad_w // 2, pad_w - pad_w // 2)
-
-
-def pad_array(values: np.ndarray, padding: tuple) -> np.ndarray:
-    """Reflect-pad an (H, W, C) array as the dataset does (numpy reflect,
-    repeated when a side is shorter than its padding; edge for 1 px)."""
-    top, bottom, left, right = padding
-    if not any(padding):
-        return values
-    mode = 'reflect' if min(values.shape[:2]) > 1 else 'edge'
-    return np.pad(values, ((top, bottom), (left, right), (0, 0)),
-                  mode=mode)  # type: ignore[call-overload]
 
 
 def _pad_tensor(batch: Tensor, multiple: int,

@@ -26,6 +26,8 @@ from PIL import Image
 
 from mm_cyclegan.utils.validation import check_int
 
+from .padding import pad_array, padding_for
+
 __all__ = [
     'PREPROCESS_MODES', 'Padding', 'resize', 'scale_width', 'random_crop',
     'pad_to_multiple', 'random_flip', 'Preprocess'
@@ -92,18 +94,10 @@ def pad_to_multiple(image: np.ndarray,
     The padding is split evenly (the extra pixel goes to the bottom or
     right) and returned as ``(top, bottom, left, right)``.
     """
-    height, width = image.shape[:2]
-    pad_h = -height % base
-    pad_w = -width % base
-    padding = (pad_h // 2, pad_h - pad_h // 2, pad_w // 2,
-               pad_w - pad_w // 2)
-    if pad_h == 0 and pad_w == 0:
+    padding = padding_for(image.shape[0], image.shape[1], base)
+    if not any(padding):
         return image, NO_PADDING
-    top, bottom, left, right = padding
-    # numpy reflects repeatedly when a side is shorter than its padding.
-    padded = np.pad(image, ((top, bottom), (left, right), (0, 0)),
-                    mode='reflect' if min(height, width) > 1 else 'edge')
-    return padded, padding
+    return pad_array(image, padding), padding
 
 
 def random_flip(image: np.ndarray,
