@@ -19,7 +19,7 @@ from mm_cyclegan.datasets.image_io import to_float
 __all__ = [
     'pil_to_array', 'array_to_pil', 'check_pixels', 'split_alpha',
     'merge_alpha', 'resize_max_side', 'to_network', 'from_network',
-    'match_channels'
+    'match_channels', 'encode_image'
 ]
 
 # Pillow modes and what they become (8 bit unless noted).
@@ -177,3 +177,33 @@ def match_channels(pixels: np.ndarray, channels: int) -> np.ndarray:
     weights = np.asarray((0.299, 0.587, 0.114), dtype=np.float32)
     gray = colour.astype(np.float32) @ weights
     return np.round(gray)[:, :, None].astype(pixels.dtype)
+
+
+def encode_image(pixels: np.ndarray, ext: str, quality: int = 95) -> bytes:
+    """Encode an RGB(A)/gray uint8/uint16 array as PNG or JPEG bytes.
+
+    JPEG holds neither 16 bit nor alpha: it gets 8-bit colour without
+    alpha. Gray + alpha is written as RGBA PNG.
+    """
+    channels = pixels.shape[2]
+    if ext == 'jpg':
+        pixels = to_uint8(pixels)
+        if channels in (2, 4):
+            pixels, channels = pixels[:, :, :channels - 1], channels - 1
+        params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
+    else:
+        params = []
+    if channels == 2:
+        gray, alpha = pixels[:, :, :1], pixels[:, :, 1:]
+        pixels, channels = np.concatenate([gray, gray, gray, alpha], 2), 4
+    if channels == 3:
+        pixels = pixels[:, :, ::-1]
+    elif channels == 4:
+        pixels = pixels[:, :, [2, 1, 0, 3]]
+    else:
+        pixels = pixels[:, :, 0]
+    ok, data = cv2.imencode('.' + ext, np.ascontiguousarray(pixels), params)
+    if not ok:
+        raise OSError(f'OpenCV could not encode a {ext} image of shape '
+                      f'{pixels.shape}')
+    return data.tobytes()

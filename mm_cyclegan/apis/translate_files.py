@@ -18,14 +18,13 @@ import os.path as osp
 from dataclasses import dataclass, field
 from typing import Iterable, Optional, Sequence
 
-import cv2
 import numpy as np
 from tqdm import tqdm
 
 from mm_cyclegan.apis.image_arrays import (
+    encode_image,
     match_channels,
     resize_max_side,
-    to_uint8,
 )
 from mm_cyclegan.apis.inference import Translator
 from mm_cyclegan.datasets.image_io import IMAGE_EXTENSIONS, decode_image
@@ -176,36 +175,6 @@ def plan_jobs(inputs: Sequence[str], files: Sequence[tuple], out_dir: str,
         owners[real] = path
         jobs.append(Job(path, dst))
     return jobs
-
-
-def encode_image(pixels: np.ndarray, ext: str, quality: int = 95) -> bytes:
-    """Encode an RGB(A)/gray uint8/uint16 array as PNG or JPEG bytes.
-
-    JPEG holds neither 16 bit nor alpha: it gets 8-bit colour without
-    alpha. Gray + alpha is written as RGBA PNG.
-    """
-    channels = pixels.shape[2]
-    if ext == 'jpg':
-        pixels = to_uint8(pixels)
-        if channels in (2, 4):
-            pixels, channels = pixels[:, :, :channels - 1], channels - 1
-        params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
-    else:
-        params = []
-    if channels == 2:
-        gray, alpha = pixels[:, :, :1], pixels[:, :, 1:]
-        pixels, channels = np.concatenate([gray, gray, gray, alpha], 2), 4
-    if channels == 3:
-        pixels = pixels[:, :, ::-1]
-    elif channels == 4:
-        pixels = pixels[:, :, [2, 1, 0, 3]]
-    else:
-        pixels = pixels[:, :, 0]
-    ok, data = cv2.imencode('.' + ext, np.ascontiguousarray(pixels), params)
-    if not ok:
-        raise OSError(f'OpenCV could not encode a {ext} image of shape '
-                      f'{pixels.shape}')
-    return data.tobytes()
 
 
 def write_image(path: str, pixels: np.ndarray, ext: str,

@@ -17,7 +17,6 @@ between them, and memory holds one decoded image, not one per client.
 from __future__ import annotations
 
 import base64
-import io
 import ipaddress
 import os
 import shutil
@@ -28,9 +27,7 @@ import traceback
 from contextlib import asynccontextmanager
 from typing import Optional
 
-import cv2
 import numpy as np
-from PIL import Image
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
@@ -39,6 +36,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+
+from mm_cyclegan.apis.image_arrays import encode_image
 
 from .model import ServedModel
 from .uploads import UploadLimits, UploadRejected, check_size, decode_upload
@@ -70,34 +69,10 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _png_bytes(pixels: np.ndarray) -> bytes:
-    """Encode uint8/uint16 (H, W, C) pixels, C in 1..4, as PNG.
-
-    16-bit images stay 16-bit (browsers show them; the download keeps the
-    depth): OpenCV writes those, Pillow writes 8-bit ones.
-    """
-    channels = pixels.shape[2]
-    if pixels.dtype == np.uint8:
-        image = Image.fromarray(pixels[..., 0] if channels == 1 else pixels)
-        buffer = io.BytesIO()
-        image.save(buffer, format='PNG')
-        return buffer.getvalue()
-    if channels == 2:  # PNG has gray + alpha, OpenCV does not write it
-        pixels = np.concatenate([np.repeat(pixels[..., :1], 3, axis=2),
-                                 pixels[..., 1:]], axis=2)
-    if pixels.shape[2] >= 3:  # RGB(A) -> OpenCV's BGR(A)
-        pixels = pixels[..., [2, 1, 0, 3][:pixels.shape[2]]]
-    ok, encoded = cv2.imencode('.png', np.ascontiguousarray(pixels))
-    if not ok:
-        raise ValueError(f'cannot encode a {pixels.shape} {pixels.dtype} '
-                         'image as PNG')
-    return encoded.tobytes()
-
-
 def _png_data_url(pixels: np.ndarray) -> str:
     """Pixels as a PNG ``data:`` URL (what the page shows and downloads)."""
     return 'data:image/png;base64,' + base64.b64encode(
-        _png_bytes(pixels)).decode('ascii')
+        encode_image(pixels, 'png')).decode('ascii')
 
 
 def _error(message: str, status: int) -> JSONResponse:
@@ -233,6 +208,4 @@ def _render_demo(seed: int) -> bytes:
     """A procedural landscape in the photo style, as PNG bytes."""
     from mm_cyclegan.datasets.procedural import make_scene, render_photo
     pixels = render_photo(make_scene(seed), DEMO_SIZE)
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format='PNG')
-    return buffer.getvalue()
+    return encode_image(pixels, 'png')
