@@ -15,6 +15,7 @@ from typing import Any, Mapping, Optional
 from torch import Tensor, nn
 
 from mm_cyclegan.engine.checkpoint import compare_state_dicts
+from mm_cyclegan.models.generators.unet import UnetGenerator
 from mm_cyclegan.registry import MODELS, SCOPE
 
 StateDict = Mapping[str, Tensor]
@@ -121,12 +122,11 @@ def load_strict(network: nn.Module, state_dict: StateDict, source: str,
     role (``what``, e.g. ``'generator_a2b'``), the expected layout and the
     first missing / unexpected / mismatched keys.
     """
-    upgrade = getattr(network, 'upgrade_legacy_keys', None)
-    if upgrade is not None:
+    if isinstance(network, UnetGenerator):
         # Earlier key names of the same layers (the U-Net's first layout,
         # which the reference converter writes) are renamed before checking.
         state_dict = dict(state_dict)
-        upgrade(state_dict)
+        network.upgrade_legacy_keys(state_dict)
     report = compare_state_dicts(network.state_dict(), state_dict)
     if not report.complete:
         layout = describe(cfg) if cfg else type(network).__name__
