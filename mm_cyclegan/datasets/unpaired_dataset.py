@@ -171,6 +171,15 @@ class UnpairedImageDataset(Dataset):
                     f'{len(result.bad)} files were skipped as unusable')
         return results[0], results[1]
 
+    def scan_result(self, domain: str) -> ScanResult:
+        """The start-up scan of ``domain`` ('a' or 'b'): usable files,
+        their sizes, the files skipped and why (the runner's size check
+        reads it)."""
+        scans = {'a': self._scan_a, 'b': self._scan_b}
+        if domain not in scans:
+            raise ValueError(f"domain must be 'a' or 'b', got {domain!r}")
+        return scans[domain]
+
     @property
     def metainfo(self) -> dict:
         """Folders, image counts per domain and the number skipped."""
