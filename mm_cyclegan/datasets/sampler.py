@@ -4,12 +4,12 @@ from __future__ import annotations
 import math
 from typing import Iterator, Optional, Sized
 
-import numpy as np
 import torch
 from mmengine.dist import get_dist_info, sync_random_seed
 from torch.utils.data import Sampler
 
 from mm_cyclegan.registry import DATA_SAMPLERS
+from mm_cyclegan.utils.validation import check_int
 
 from .seeding import encode_index
 
@@ -58,9 +58,7 @@ class UnpairedEpochSampler(Sampler):
         Lets a resumed run continue mid-epoch without loading the samples it
         has already trained on.
         """
-        if count < 0:
-            raise ValueError(f'count must be >= 0, got {count}')
-        self._skip = int(count)
+        self._skip = check_int('count', count, minimum=0)
 
     def _total_size(self) -> int:
         size = len(self.dataset)
@@ -92,10 +90,7 @@ class UnpairedEpochSampler(Sampler):
 
     def set_epoch(self, epoch: int) -> None:
         """Set the epoch encoded into the indices (and the shuffle seed)."""
-        if isinstance(epoch, bool) or not isinstance(
-                epoch, (int, np.integer)) or epoch < 0:
-            raise ValueError(f'epoch must be an int >= 0, got {epoch!r}')
-        self.epoch = int(epoch)
+        self.epoch = check_int('epoch', epoch, minimum=0)
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(shuffle={self.shuffle}, seed='

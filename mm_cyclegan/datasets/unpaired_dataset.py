@@ -11,6 +11,7 @@ from mmengine.logging import print_log
 from torch.utils.data import Dataset
 
 from mm_cyclegan.registry import DATASETS
+from mm_cyclegan.utils.validation import check_int
 
 from .image_io import check_read_options, read_image
 from .scan import BadImageFilesError, ScanResult, scan_folder
@@ -126,13 +127,8 @@ class UnpairedImageDataset(Dataset):
             flip=_flag('flip', flip, not self.test_mode),
             vflip=_flag('vflip', vflip, False))
         self.serial_b = _flag('serial_b', serial_b, self.test_mode)
-        if max_pixels is not None and (
-                isinstance(max_pixels, bool) or
-                not isinstance(max_pixels, (int, np.integer))
-                or max_pixels <= 0):
-            raise ValueError(
-                f'max_pixels must be a positive int or None, got '
-                f'{max_pixels!r}')
+        if max_pixels is not None:
+            check_int('max_pixels', max_pixels, minimum=1)
         self.max_pixels = max_pixels
         derive_seed(seed, 0, 0)  # validates the seed
         self.seed = int(seed)

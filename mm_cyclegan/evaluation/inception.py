@@ -39,6 +39,8 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
+from mm_cyclegan.utils.validation import check_choice, check_int
+
 __all__ = [
     'ENV_VAR', 'WEIGHTS_FILENAME', 'WEIGHTS_URL', 'RESIZE_MODES',
     'InceptionWeightsMissing', 'InceptionFeatureExtractor',
@@ -184,15 +186,10 @@ class InceptionFeatureExtractor:
                  input_size: int = 299,
                  batch_size: int = 16,
                  device: str = 'cpu') -> None:
-        if resize not in RESIZE_MODES:
-            raise ValueError(f'resize must be one of {RESIZE_MODES}, got '
-                             f'{resize!r}')
-        if isinstance(input_size, bool) or not isinstance(
-                input_size, int) or input_size < 75:
-            raise ValueError('input_size must be an int >= 75 (smallest '
-                             f'Inception-v3 input), got {input_size!r}')
-        if batch_size < 1:
-            raise ValueError(f'batch_size must be >= 1, got {batch_size}')
+        check_choice('resize', resize, RESIZE_MODES)
+        # 75 px: the smallest input Inception-v3 accepts.
+        check_int('input_size', input_size, minimum=75)
+        check_int('batch_size', batch_size, minimum=1)
         self.weights = find_inception_weights(weights)
         self.weights_sha256 = file_sha256(self.weights)
         self.resize = resize

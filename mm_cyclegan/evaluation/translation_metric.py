@@ -25,6 +25,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
 from mm_cyclegan.registry import METRICS
+from mm_cyclegan.utils.validation import check_choice, check_int
 
 from .fid_kid import fid_from_features, kernel_inception_distance
 from .inception import InceptionWeightsMissing, get_feature_extractor
@@ -165,17 +166,11 @@ class TranslationMetric(BaseMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
-        if missing_weights not in _MISSING_MODES:
-            raise ValueError(f'missing_weights must be one of '
-                             f'{_MISSING_MODES}, got {missing_weights!r}')
-        if max_samples is not None and (isinstance(max_samples, bool)
-                                        or not isinstance(max_samples, int)
-                                        or max_samples < 2):
-            raise ValueError('max_samples must be an int >= 2 or None, got '
-                             f'{max_samples!r}')
-        if kid_subsets < 1 or kid_subset_size < 2:
-            raise ValueError('kid_subsets must be >= 1 and kid_subset_size '
-                             f'>= 2, got {kid_subsets}, {kid_subset_size}')
+        check_choice('missing_weights', missing_weights, _MISSING_MODES)
+        if max_samples is not None:
+            check_int('max_samples', max_samples, minimum=2)
+        check_int('kid_subsets', kid_subsets, minimum=1)
+        check_int('kid_subset_size', kid_subset_size, minimum=2)
         self.kid_subsets = int(kid_subsets)
         self.kid_subset_size = int(kid_subset_size)
         self.max_samples = max_samples

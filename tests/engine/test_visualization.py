@@ -88,5 +88,5 @@ def test_hook_draws_a_labelled_grid_of_192_px_tiles():
 
 @pytest.mark.parametrize('value', [-1, 1.5, True])
 def test_bad_min_tile_size_is_named(value):
-    with pytest.raises(ValueError, match='min_tile_size'):
+    with pytest.raises((ValueError, TypeError), match='min_tile_size'):
         TranslationVisualizationHook(min_tile_size=value)

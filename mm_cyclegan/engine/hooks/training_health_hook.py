@@ -32,6 +32,7 @@ from torch.utils.data import default_collate
 
 from mm_cyclegan.registry import HOOKS
 from mm_cyclegan.utils import loss_names as names
+from mm_cyclegan.utils.validation import check_int
 
 from .fixed_batch import translate_fixed_batch
 
@@ -136,10 +137,7 @@ class TrainingHealthHook(Hook):
                                  ('num_samples', num_samples, 2),
                                  ('patience', patience, 1),
                                  ('cooldown', cooldown, 1)):
-            if isinstance(value, bool) or not isinstance(value, int) \
-                    or value < low:
-                raise ValueError(f'{name} must be an int >= {low}, got '
-                                 f'{value!r}')
+            check_int(name, value, minimum=low)
         unknown = [s for s in stop_on if s not in SYMPTOMS]
         if isinstance(stop_on, str) or unknown:
             raise ValueError(f'stop_on must be a list of {SYMPTOMS}, got '

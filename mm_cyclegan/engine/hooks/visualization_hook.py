@@ -11,6 +11,7 @@ from PIL import Image, ImageDraw, ImageFont
 from torch.utils.data import default_collate
 
 from mm_cyclegan.registry import HOOKS
+from mm_cyclegan.utils.validation import check_int
 
 from .fixed_batch import translate_fixed_batch
 
@@ -130,15 +131,9 @@ class TranslationVisualizationHook(Hook):
     def __init__(self, interval: int = 1000, num_samples: int = 4,
                  name: str = 'translation', min_tile_size: int = 192,
                  labels: bool = True) -> None:
-        if interval <= 0:
-            raise ValueError(f'interval must be positive, got {interval}')
-        if num_samples <= 0:
-            raise ValueError(
-                f'num_samples must be positive, got {num_samples}')
-        if isinstance(min_tile_size, bool) or not isinstance(
-                min_tile_size, int) or min_tile_size < 0:
-            raise ValueError('min_tile_size must be an int >= 0, got '
-                             f'{min_tile_size!r}')
+        check_int('interval', interval, minimum=1)
+        check_int('num_samples', num_samples, minimum=1)
+        check_int('min_tile_size', min_tile_size, minimum=0)
         self.interval = interval
         self.num_samples = num_samples
         self.name = name
