@@ -40,6 +40,7 @@ from torch import Tensor, nn
 
 from mm_cyclegan.apis.inference import Translator
 from mm_cyclegan.datasets.padding import padding_for
+from mm_cyclegan.utils.validation import check_choice, check_int
 
 FORMATS = ('onnx', 'torchscript')
 ONNX_OPSET = 17
@@ -156,8 +157,7 @@ def export_onnx(translator: Translator, out: str,
     """
     import onnx
     import onnxruntime as ort
-    if opset < 17:
-        raise ValueError(f'opset must be >= 17, got {opset}')
+    check_int('opset', opset, minimum=17)
     translator = _fp32(translator)
     direction = translator.resolve_direction(direction)
     channels = translator.in_channels(direction)
@@ -238,8 +238,7 @@ def export_torchscript(translator: Translator, out: str,
 def export(translator: Translator, out: str, fmt: str = 'onnx',
            direction: Optional[str] = None, atol: float = 1e-4) -> list:
     """Export to ``fmt`` (``'onnx'`` or ``'torchscript'``); see above."""
+    check_choice('format', fmt, FORMATS)
     if fmt == 'onnx':
         return export_onnx(translator, out, direction, atol=atol)
-    if fmt == 'torchscript':
-        return export_torchscript(translator, out, direction, atol=atol)
-    raise ValueError(f'format must be one of {FORMATS}, got {fmt!r}')
+    return export_torchscript(translator, out, direction, atol=atol)

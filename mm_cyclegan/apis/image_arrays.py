@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from mm_cyclegan.datasets.image_io import to_float
+from mm_cyclegan.utils.validation import check_int
 
 __all__ = [
     'pil_to_array', 'array_to_pil', 'check_pixels', 'split_alpha',
@@ -139,9 +140,7 @@ def resize_max_side(pixels: np.ndarray, max_side: Optional[int]
     """
     if max_side is None:
         return pixels
-    if isinstance(max_side, bool) or not isinstance(max_side, int) or \
-            max_side < 1:
-        raise ValueError(f'max_side must be a positive int, got {max_side!r}')
+    check_int('max_side', max_side, minimum=1)
     height, width = pixels.shape[:2]
     longest = max(height, width)
     if longest <= max_side:

@@ -14,6 +14,7 @@ from torch import Tensor, nn
 from mm_cyclegan.engine.image_pool import ImagePool, ImagePools
 from mm_cyclegan.registry import MODELS
 from mm_cyclegan.utils import loss_names as names
+from mm_cyclegan.utils.validation import check_choice, check_number
 
 # Sample fields passed through from the data to val/test outputs.
 _META_KEYS = ('path_a', 'path_b', 'index_a', 'index_b', 'valid_a', 'valid_b',
@@ -70,19 +71,6 @@ def _channels(cfg: dict, key: str, name: str) -> int:
         raise ValueError(f'{name} config needs {key!r} to know the domain '
                          f'channels, got {cfg}')
     return int(cfg[key])
-
-
-def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ValueError(f'{name} must be one of {choices}, got {value!r}')
-
-
-def _check_identity_weight(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(
-            value, (int, float)) or value < 0:
-        raise ValueError(
-            f'identity_weight must be a number >= 0, got {value!r}')
-    return float(value)
 
 
 def mirror_generator_cfg(cfg: dict) -> dict:
@@ -205,11 +193,12 @@ class CycleGAN(BaseModel):
             data_preprocessor = dict(type='BaseDataPreprocessor')
         super().__init__(data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
-        _check_choice('update_order', update_order, _UPDATE_ORDERS)
-        _check_choice('test_norm_mode', test_norm_mode, _TEST_NORM_MODES)
+        check_choice('update_order', update_order, _UPDATE_ORDERS)
+        check_choice('test_norm_mode', test_norm_mode, _TEST_NORM_MODES)
         self.update_order = update_order
         self.test_norm_mode = test_norm_mode
-        self.identity_weight = _check_identity_weight(identity_weight)
+        self.identity_weight = check_number('identity_weight',
+                                            identity_weight, minimum=0)
 
         networks = complete_network_cfgs(generator_a2b, discriminator_b,
                                          generator_b2a, discriminator_a)
