@@ -298,13 +298,10 @@ def test_github_slug_rule():
 def relative_links(page: str) -> list:
     """The target of every relative link in a page's prose."""
     _, prose = parse_page(page)
-    links = []
-    for line in prose:
-        for target in LINK.findall(re.sub(r'`[^`]*`', '', line)):
-            if re.match(r'^[a-z][a-z0-9+.-]*:', target, re.I):
-                continue  # http:, https:, mailto:
-            links.append(target)
-    return links
+    # Whole text, not lines: link texts and code spans may wrap.
+    text = re.sub(r'`[^`]*`', '', '\n'.join(prose))
+    return [target for target in LINK.findall(text)
+            if not re.match(r'^[a-z][a-z0-9+.-]*:', target, re.I)]
 
 
 def test_relative_links_resolve():
