@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import difflib
-import glob
 import inspect
 import os
 import os.path as osp
-import re
-from typing import Callable, Optional
+from typing import Optional
 
 import torch
 from mmengine.dist import all_reduce, is_distributed, master_only
@@ -22,13 +20,11 @@ from mm_cyclegan.registry import RUNNERS
 from .checkpoint import (
     CHECKPOINT_FORMAT,
     encode_state,
-    is_intact_checkpoint,
+    find_resumable_checkpoint,  # noqa: F401  (old imports from here)
     load_model_weights,
     non_finite_tensors,
     read_checkpoint,
 )
-
-_ITER_RE = re.compile(r'(?:iter|epoch)_(\d+)\.pth$')
 
 
 class StartupCheckError(ValueError):
@@ -37,66 +33,6 @@ class StartupCheckError(ValueError):
 
 class NonFiniteCheckpointError(RuntimeError):
     """The weights to be saved hold NaN or inf; nothing was written."""
-
-
-def _log(message: str, logger: Optional[Callable[[str], None]]) -> None:
-    if logger is not None:
-        logger(message)
-
-
-def _pointer_target(work_dir: str) -> Optional[str]:
-    """The file ``last_checkpoint`` names, resolved inside ``work_dir``.
-
-    New pointers are relative to the work dir. Old ones are absolute: when
-    the work dir was copied or moved, the file of the same name *in this
-    work dir* is meant, never the one at the old place.
-    """
-    pointer = osp.join(work_dir, 'last_checkpoint')
-    if not osp.isfile(pointer):
-        return None
-    with open(pointer, encoding='utf-8') as f:
-        named = f.read().strip()
-    if not named:
-        return None
-    if not osp.isabs(named):
-        return osp.join(work_dir, named)
-    return osp.join(work_dir, osp.basename(named))
-
-
-def find_resumable_checkpoint(
-        work_dir: str,
-        logger: Optional[Callable[[str], None]] = None) -> Optional[str]:
-    """Return the newest intact checkpoint in ``work_dir``, or ``None``.
-
-    Candidates, in order: the file ``last_checkpoint`` names (a path
-    relative to ``work_dir``; old absolute pointers are taken by file name
-    inside ``work_dir``), then ``iter_N.pth`` / ``epoch_N.pth`` from the
-    largest ``N`` down. A candidate that is missing, truncated or damaged
-    (its zip directory or a CRC fails) is skipped, with a message to
-    ``logger``; ``*.pth.tmp`` files of an interrupted save are never
-    returned.
-    """
-    candidates = []
-    named = _pointer_target(work_dir)
-    if named is not None:
-        candidates.append(named)
-    numbered = []
-    for path in glob.glob(osp.join(work_dir, '*.pth')):
-        match = _ITER_RE.search(osp.basename(path))
-        if match:
-            numbered.append((int(match.group(1)), path))
-    candidates += [p for _, p in sorted(numbered, reverse=True)
-                   if p != named]
-    for path in candidates:
-        if not osp.isfile(path):
-            _log(f'last_checkpoint names {path}, which does not exist; '
-                 'looking for other checkpoints.', logger)
-        elif not is_intact_checkpoint(path):
-            _log(f'Skipping {path}: the file is truncated or damaged.',
-                 logger)
-        else:
-            return path
-    return None
 
 
 def _forward_problem(model, domain: str, size: tuple[int, int]
