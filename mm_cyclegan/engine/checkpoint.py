@@ -41,7 +41,8 @@ import torch
 __all__ = [
     'CHECKPOINT_FORMAT', 'CheckpointError', 'CheckpointMismatchError',
     'DamagedCheckpointError', 'LoadReport', 'POINTER_NAME',
-    'UnsafeCheckpointError', 'checkpoint_damage', 'compare_state_dicts',
+    'UnsafeCheckpointError', 'check_state_dict_tensors', 'checkpoint_damage',
+    'compare_state_dicts',
     'decode_state', 'encode_state', 'find_resumable_checkpoint',
     'is_intact_checkpoint', 'keep_damaged', 'load_model_weights',
     'non_finite_tensors', 'read_checkpoint', 'read_checkpoint_pointer'
@@ -233,10 +234,9 @@ def _tensors_only_pickle(refused: set[str]) -> Any:
 
         # torch assigns its storage loader to ``persistent_load`` after
         # building the unpickler: wrap it so only storages come through.
-        @property  # type: ignore[override]
+        @property
         def persistent_load(self) -> Any:
-            return pickle.Unpickler.persistent_load.__get__(  # type: ignore
-                self)
+            return pickle.Unpickler.persistent_load.__get__(self)
 
         @persistent_load.setter
         def persistent_load(self, load: Any) -> None:
@@ -554,21 +554,30 @@ class LoadReport:
         return '\n'.join(lines)
 
 
-def _state_dict_of(checkpoint: dict, source: str) -> dict:
-    state = checkpoint.get('state_dict', checkpoint)
-    if not isinstance(state, dict):
-        raise CheckpointMismatchError(
-            f'{source}: state_dict is a {type(state).__name__}, not a dict')
-    tensors = {}
+_NOT_WEIGHTS = ('_ignored_types', 'mm_cyclegan_format')
+
+
+def check_state_dict_tensors(state: Mapping, source: str) -> None:
+    """Every entry of a state dict must be a tensor: the one rule for
+    training (``load_from``), testing and translation. Raises
+    :class:`CheckpointMismatchError` naming the first other entry."""
     for key, value in state.items():
-        if key in ('_ignored_types', 'mm_cyclegan_format'):
+        if key in _NOT_WEIGHTS:
             continue
         if not isinstance(value, torch.Tensor):
             raise CheckpointMismatchError(
                 f'{source}: state_dict entry {key!r} is not a tensor '
                 f'({type(value).__name__}); refusing to load it')
-        tensors[re.sub(r'^module\.', '', str(key))] = value
-    return tensors
+
+
+def _state_dict_of(checkpoint: dict, source: str) -> dict:
+    state = checkpoint.get('state_dict', checkpoint)
+    if not isinstance(state, dict):
+        raise CheckpointMismatchError(
+            f'{source}: state_dict is a {type(state).__name__}, not a dict')
+    check_state_dict_tensors(state, source)
+    return {re.sub(r'^module\.', '', str(key)): value
+            for key, value in state.items() if key not in _NOT_WEIGHTS}
 
 
 def compare_state_dicts(own: Mapping, state: Mapping) -> LoadReport:
