@@ -16,6 +16,7 @@ from mmengine.runner import Runner
 
 from mm_cyclegan.compat import cpu_ddp_wrapper_cfg
 from mm_cyclegan.registry import RUNNERS
+from mm_cyclegan.utils.validation import check_int, check_number
 
 from .checkpoint import (
     CHECKPOINT_FORMAT,
@@ -95,6 +96,7 @@ class CycleGANRunner(Runner):
     def __init__(self, *args, **kwargs) -> None:
         self._resuming = False
         super().__init__(*args, **kwargs)
+        self._check_config_values()
         self._check_checkpoint_hook_args()
         self._check_channels()
 
@@ -127,6 +129,37 @@ class CycleGANRunner(Runner):
             self._timestamp = f'{base}_{suffix}'
 
     # ------------------------------------------------------------ start-up
+    def _check_config_values(self) -> None:
+        """Iterations, batch sizes and learning rates: named errors now,
+        not a traceback from deep inside a loop, loader or optimiser."""
+        cfg = self.cfg or {}
+        train_cfg = cfg.get('train_cfg') or {}
+        for key in ('max_iters', 'max_epochs', 'val_interval'):
+            if train_cfg.get(key) is not None:
+                check_int(f'train_cfg.{key}', train_cfg[key], 1,
+                          StartupCheckError)
+        for loader in ('train_dataloader', 'val_dataloader',
+                       'test_dataloader'):
+            section = cfg.get(loader)
+            if isinstance(section, dict) and \
+                    section.get('batch_size') is not None:
+                check_int(f'{loader}.batch_size', section['batch_size'], 1,
+                          StartupCheckError)
+        optim = cfg.get('optim_wrapper') or {}
+        groups = [(f'optim_wrapper.{name}', group)
+                  for name, group in optim.items()
+                  if isinstance(group, dict) and 'optimizer' in group]
+        if 'optimizer' in optim:
+            groups.append(('optim_wrapper', optim))
+        for where, group in groups:
+            optimizer = group.get('optimizer')
+            if isinstance(optimizer, dict) and 'lr' in optimizer:
+                lr = check_number(f'{where}.optimizer.lr', optimizer['lr'])
+                if not lr >= 0 or lr == float('inf'):
+                    raise StartupCheckError(
+                        f'{where}.optimizer.lr must be a finite number >= '
+                        f'0, got {optimizer["lr"]!r}')
+
     def _check_checkpoint_hook_args(self) -> None:
         """Extra ``CheckpointHook`` arguments go to ``save_checkpoint``:
         check them now, not at the first save."""
@@ -175,9 +208,17 @@ class CycleGANRunner(Runner):
                     f'{"in" if domain == "a" else "out"}_channels={want}); '
                     'make them equal')
 
+    def check_startup(self) -> None:
+        """The start-up checks that need the built dataset and model (run
+        by :meth:`train`; tools call it earlier, e.g. before
+        ``--overwrite`` moves an earlier run aside)."""
+        if not getattr(self, '_startup_checked', False):
+            self._check_unprocessed_sizes()
+            self._startup_checked = True
+
     def train(self):
         """Check that unprocessed images fit the model, then train."""
-        self._check_unprocessed_sizes()
+        self.check_startup()
         return super().train()
 
     def _check_unprocessed_sizes(self) -> None:
