@@ -6,7 +6,9 @@
 WEIGHTS is anything tools/translate.py accepts (a training checkpoint, a
 slim file from tools/publish.py, converted published weights). Needs the
 optional web stack: pip install -e '.[serve]'. The server binds 127.0.0.1
-(this machine only) unless --host says otherwise.
+(this machine only) unless --host says otherwise; on a network address it
+warns, and answers only requests addressed to localhost, that address or a
+name given with --allow-host (e.g. --host 0.0.0.0 --allow-host box.lan).
 """
 from __future__ import annotations
 

@@ -9,13 +9,20 @@ load (:func:`decode_state`). So every file is read with
 ``torch.load(weights_only=True)``: nothing in a checkpoint can run code.
 
 * :func:`read_checkpoint` with ``purpose='resume'`` accepts only such plain
-  files; anything else (an older full-pickle checkpoint, a planted payload)
-  is refused with :class:`UnsafeCheckpointError`, naming the type.
+  zip-format files; anything else (a legacy pre-zip file, an older
+  full-pickle checkpoint, a planted payload) is refused with
+  :class:`UnsafeCheckpointError`, naming the reason.
 * With ``purpose='weights'`` (``load_from``, ``tools/test.py``,
   translation) a file that needs other types is read *tensors-only*: an
   unpickler that builds tensors and containers and replaces every other
   object by an inert placeholder (no constructor, no function of the file
-  is ever called); the names of what was ignored are reported.
+  is ever called); the names of what was ignored are reported. The other
+  pickles of a legacy file (magic number, protocol, system info, storage
+  keys) must be plain data: any global in them is refused. Tar-format
+  (PyTorch < 0.4) files and TorchScript archives are refused.
+* A work dir's ``last_checkpoint`` names a file inside it
+  (:func:`read_checkpoint_pointer`), for auto-resume, translation and the
+  page alike.
 * :func:`load_model_weights` loads a state dict into a model strictly:
   missing, unexpected and shape-mismatched keys are an error that lists them
   and names the checkpoint (and the config), unless a partial load is asked

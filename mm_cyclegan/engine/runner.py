@@ -83,10 +83,14 @@ class CycleGANRunner(Runner):
       tensors-only. Weights load strictly (missing/unexpected/mismatched
       keys are an error) unless the config sets ``load_partial=True``
       (``--partial``); resume is always strict.
-    * **Auto-resume** skips damaged checkpoints and never follows a
-      ``last_checkpoint`` out of its work dir.
-    * **Start-up checks**: unknown checkpoint-hook arguments and dataset
-      channels that do not fit the model fail before the first iteration.
+    * **Auto-resume** skips only provably damaged checkpoints (kept as
+      ``*.damaged``), stops at one it refuses (legacy format, unsafe
+      content) and never follows a ``last_checkpoint`` out of its work dir
+      (:func:`~.checkpoint.find_resumable_checkpoint`).
+    * **Start-up checks**: iterations, batch sizes and learning rates of
+      the wrong type or range, unknown checkpoint-hook arguments and
+      dataset channels that do not fit the model fail before the first
+      iteration, naming the key and value.
     * **CPU distributed**: the DDP wrappers get ``device_ids=None``
       (:func:`mm_cyclegan.compat.cpu_ddp_wrapper_cfg`).
     """
