@@ -6,7 +6,9 @@
 WEIGHTS is anything tools/translate.py accepts (a training checkpoint, a
 slim file from tools/publish.py, converted published weights). Needs the
 optional web stack: pip install -e '.[serve]'. The server binds 127.0.0.1
-(this machine only) unless --host says otherwise.
+(this machine only) unless --host says otherwise; on a network address it
+warns, and answers only requests addressed to localhost, that address or a
+name given with --allow-host (e.g. --host 0.0.0.0 --allow-host box.lan).
 """
 from __future__ import annotations
 
@@ -33,6 +35,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--host', default='127.0.0.1',
         help='address to bind (default 127.0.0.1: this machine only; '
         '0.0.0.0 exposes the page to the network)')
+    parser.add_argument(
+        '--allow-host', nargs='+', default=None, metavar='HOST',
+        help='Host header names to answer besides localhost and the bound '
+        'address, e.g. the name clients use with --host 0.0.0.0 (DNS '
+        "rebinding protection; '*' answers any)")
     parser.add_argument('--port', type=int, default=7860,
                         help='port (default 7860; 0 picks a free one)')
     parser.add_argument('--device', default='cpu',
@@ -64,7 +71,8 @@ def main(argv=None) -> int:
     from mm_cyclegan.apis.serve.server import serve
     return serve(args.weights, host=args.host, port=args.port,
                  device=args.device, max_bytes=args.max_bytes,
-                 max_pixels=args.max_pixels, tmp_dir=args.tmp_dir)
+                 max_pixels=args.max_pixels, tmp_dir=args.tmp_dir,
+                 allow_hosts=args.allow_host)
 
 
 if __name__ == '__main__':

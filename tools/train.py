@@ -47,7 +47,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'and list the rest (e.g. a new discriminator)')
     parser.add_argument('--overwrite', action='store_true',
                         help='train from scratch in a work dir that holds '
-                        'an earlier run: its checkpoints are deleted first')
+                        'an earlier run: once the config and data are '
+                        "checked, that run's files move to "
+                        'WORK_DIR/previous/<time>/ (files of yours stay)')
     parser.add_argument('--amp', action='store_true',
                         help='mixed precision on any device: bf16 autocast '
                         'on CPUs (fast only with AVX-512 BF16/AMX), fp16 '
@@ -70,6 +72,21 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
+def _move_previous_run(cfg, runner) -> None:
+    """--overwrite, once everything is checked: move the earlier run's own
+    files aside (never delete) and say which."""
+    from mmengine.dist import barrier
+    moved = remove_previous_run(cfg, keep=[osp.basename(runner.log_dir)])
+    barrier()
+    if moved:
+        names = ', '.join(osp.basename(p) + ('/' if osp.isdir(p) else '')
+                          for p in moved)
+        message = (f'--overwrite: moved the earlier run\'s files to '
+                   f'{osp.dirname(moved[0])}: {names}')
+        print(message, flush=True)
+        runner.logger.info(message)
+
+
 def main(argv=None) -> int:
     """Entry point; returns the process exit code."""
     args = parse_args(argv)
@@ -88,15 +105,19 @@ def main(argv=None) -> int:
         print(problem, file=sys.stderr)
         return 2
     init_cpu_distributed(cfg.launcher)
-    if args.overwrite:
-        remove_previous_run(cfg)
     try:
         # Builds every hook, checks hook arguments and channels: a config
-        # mistake stops here, before the first iteration.
+        # mistake stops here, before the first iteration (and, with
+        # --overwrite, before the earlier run is touched).
         runner = build_runner(cfg)
+        check = getattr(runner, 'check_startup', None)
+        if args.overwrite and check is not None:
+            check()
     except (ValueError, TypeError) as err:
         print(f'error in config {args.config}: {err}', file=sys.stderr)
         return 2
+    if args.overwrite:
+        _move_previous_run(cfg, runner)
     try:
         runner.train()
     except (CheckpointError, StartupCheckError) as err:

@@ -8,8 +8,10 @@ import difflib
 import glob
 import os
 import os.path as osp
+import re
+import time
 import warnings
-from typing import Optional
+from typing import Optional, Sequence
 
 from mmengine.config import Config
 
@@ -131,15 +133,42 @@ def _cpu_backend(cfg: Config) -> None:
         dist_cfg['backend'] = 'gloo'
 
 
+#: Names a training run writes into its work dir (besides the dumped
+#: config): checkpoints, the pointer, unfinished and damaged saves, and its
+#: timestamped log folders.
+_RUN_FILE_RE = re.compile(
+    r'^(?:(?:iter|epoch)_\d+\.pth|best_.+\.pth)(?:\.tmp|\.damaged(?:\.\d+)?)?$'
+    r'|^last_checkpoint$')
+_RUN_DIR_RE = re.compile(r'^\d{8}_\d{6}(?:_\d+)?$')
+PREVIOUS_DIR = 'previous'
+
+
+def previous_run_files(work_dir: str, keep: Sequence[str] = ()) -> list:
+    """The files and log folders an earlier run wrote into ``work_dir``
+    (``iter_N.pth``, ``epoch_N.pth``, ``best_*.pth``, ``last_checkpoint``,
+    ``*.tmp`` / ``*.damaged`` of those, ``YYYYMMDD_HHMMSS[_N]/``), sorted;
+    names in ``keep`` (e.g. the new run's own log folder) excluded. A
+    user's other files (``my_weights.pth``) are never listed."""
+    if not osp.isdir(work_dir):
+        return []
+    found = []
+    for name in sorted(os.listdir(work_dir)):
+        path = osp.join(work_dir, name)
+        if name in keep or osp.islink(path):
+            continue
+        if (osp.isfile(path) and _RUN_FILE_RE.match(name)) or (
+                osp.isdir(path) and _RUN_DIR_RE.match(name)):
+            found.append(path)
+    return found
+
+
 def existing_run_problem(cfg: Config) -> Optional[str]:
     """A message when a training run from scratch would write into a work
     dir that holds another run's checkpoints, else ``None``."""
     if cfg.get('resume'):
         return None
     work_dir = str(cfg.work_dir)
-    found = sorted(glob.glob(osp.join(work_dir, '*.pth')))
-    if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
-        found.append(osp.join(work_dir, 'last_checkpoint'))
+    found = [p for p in previous_run_files(work_dir) if not osp.isdir(p)]
     if not found:
         return None
     names = ', '.join(osp.basename(p) for p in found[:4]) + (
@@ -148,25 +177,43 @@ def existing_run_problem(cfg: Config) -> Optional[str]:
             f'({names}); training from scratch would overwrite them.\n'
             '  * continue that run: add --resume\n'
             '  * keep it and start another: --work-dir NEW_DIR\n'
-            '  * replace it: add --overwrite')
+            '  * replace it: add --overwrite (moves that run\'s files to '
+            f'{PREVIOUS_DIR}/<time>/ in the work dir)')
 
 
-def remove_previous_run(cfg: Config) -> list[str]:
-    """``--overwrite``: delete the checkpoints and ``last_checkpoint`` of an
-    earlier run in the work dir (main process only), so neither rotation
-    nor a later ``--resume`` mixes the two runs. Returns what was removed."""
+def remove_previous_run(cfg: Config, keep: Sequence[str] = ()) -> list:
+    """``--overwrite``: move an earlier run's own files
+    (:func:`previous_run_files`) into ``previous/<YYYYMMDD_HHMMSS>/`` inside
+    the work dir, so neither rotation nor a later ``--resume`` mixes the
+    two runs, and nothing is deleted. Each move is one rename; if one
+    fails, the ones done are undone and the error raised. Main process
+    only; returns the new paths (empty on other ranks)."""
     from mmengine.dist import is_main_process
     if not is_main_process():
         return []
     work_dir = str(cfg.work_dir)
-    removed = sorted(glob.glob(osp.join(work_dir, '*.pth')) + glob.glob(
-        osp.join(work_dir, '*.pth.tmp')))
-    pointer = osp.join(work_dir, 'last_checkpoint')
-    if osp.isfile(pointer):
-        removed.append(pointer)
-    for path in removed:
-        os.remove(path)
-    return removed
+    found = previous_run_files(work_dir, keep)
+    if not found:
+        return []
+    stamp = time.strftime('%Y%m%d_%H%M%S')
+    target = osp.join(work_dir, PREVIOUS_DIR, stamp)
+    number = 0
+    while osp.lexists(target):
+        number += 1
+        target = osp.join(work_dir, PREVIOUS_DIR, f'{stamp}_{number}')
+    os.makedirs(target)
+    moved: list = []
+    try:
+        for path in found:
+            new = osp.join(target, osp.basename(path))
+            os.rename(path, new)
+            moved.append((path, new))
+    except OSError:
+        for path, new in reversed(moved):
+            os.rename(new, path)
+        os.rmdir(target)
+        raise
+    return [new for _, new in moved]
 
 
 def build_runner(cfg: Config):
@@ -272,6 +319,6 @@ def report_results(runner, metrics: Optional[dict]) -> None:
 __all__ = [
     'ConfigFileError', 'KNOWN_CONFIG_KEYS', 'build_runner', 'enable_amp',
     'existing_run_problem', 'load_config', 'preflight_data',
-    'prepare_config', 'remove_previous_run', 'report_results',
-    'unknown_config_keys'
+    'prepare_config', 'previous_run_files', 'remove_previous_run',
+    'report_results', 'unknown_config_keys'
 ]

@@ -130,8 +130,9 @@ def plan_jobs(inputs: Sequence[str], files: Sequence[tuple], out_dir: str,
 
     Raises ``ValueError`` before anything is written when the outputs
     would go into an input folder (or, for a recursive folder input,
-    anywhere below it), over an input file, or when two inputs would
-    write the same output (e.g. ``a.jpg`` and ``a.png``).
+    anywhere below it; a glob's leading folder counts as an input
+    folder), over an input file, or when two inputs would write the same
+    output (e.g. ``a.jpg`` and ``a.png``).
     """
     ext = ext.lower().lstrip('.')
     if ext == 'jpeg':
@@ -142,16 +143,22 @@ def plan_jobs(inputs: Sequence[str], files: Sequence[tuple], out_dir: str,
     out_real = osp.realpath(out_dir)
     for item in inputs:
         item = osp.expanduser(str(item))
-        if not osp.isdir(item):
+        if osp.isdir(item):
+            folder, what = item, f'the input folder {item!r}'
+        elif not osp.isfile(item) and glob.has_magic(item):
+            # A glob's fixed leading folder counts as an input folder.
+            folder = _glob_root(item)
+            what = f'the folder {folder!r} of the input pattern {item!r}'
+        else:
             continue
-        folder = osp.realpath(item)
+        folder = osp.realpath(folder)
         inside = out_real == folder or (
             recursive and out_real.startswith(folder.rstrip(os.sep) + os.sep))
         if inside:
             raise ValueError(
-                f'--out {out_dir!r} is inside the input folder {item!r}; '
-                'choose an output folder outside the inputs (outputs are '
-                'never written into an input folder)')
+                f'--out {out_dir!r} is inside {what}; choose an output '
+                'folder outside the inputs (outputs are never written into '
+                'an input folder)')
     input_files = {osp.realpath(f) for f, _ in files}
     input_dirs = {osp.dirname(p) for p in input_files}
     jobs: list = []

@@ -64,6 +64,12 @@ def expected_kinds_text() -> str:
     return '\n'.join(f'  - {k}: {v}' for k, v in KINDS.items())
 
 
+def check_state_dict_tensors(state: Mapping, source: str) -> None:
+    """The engine's one rule: every state-dict entry is a tensor."""
+    from mm_cyclegan.engine.checkpoint import check_state_dict_tensors
+    check_state_dict_tensors(state, source)
+
+
 def _load_tensors(path: str) -> Any:
     """Load a ``.pth`` file tensors-only (the one place that reads them).
 
@@ -268,6 +274,7 @@ def _from_junyanz_dir(folder: str, files: Mapping) -> LoadedWeights:
         state_dict = _load_tensors(path)
         if not isinstance(state_dict, Mapping):
             _unknown(path, [])
+        check_state_dict_tensors(state_dict, path)
         if net.startswith('G'):
             loaded.networks[roles[net]] = _junyanz_generator(path,
                                                              state_dict)
@@ -326,16 +333,22 @@ def _from_published(path: str, tensors_path: str,
 
 
 def _resolve_work_dir(path: str) -> str:
-    # A work dir of tools/train.py: follow its last_checkpoint pointer.
-    pointer = osp.join(path, 'last_checkpoint')
-    if osp.isfile(pointer):
-        with open(pointer, encoding='utf-8') as f:
-            target = f.read().strip()
-        if not osp.isabs(target) and not osp.isfile(target):
-            target = osp.join(path, osp.basename(target))
-        if osp.isfile(target):
-            return target
-    return path
+    """A work dir of tools/train.py: the file its ``last_checkpoint`` names
+    (the engine's one pointer rule, :func:`read_checkpoint_pointer`: a
+    file inside the work dir, else an error); other folders unchanged."""
+    from mm_cyclegan.engine.checkpoint import (
+        POINTER_NAME,
+        CheckpointError,
+        read_checkpoint_pointer,
+    )
+    target = read_checkpoint_pointer(path)
+    if target is None:
+        return path
+    if not osp.isfile(target):
+        raise CheckpointError(
+            f'{osp.join(path, POINTER_NAME)} names {target}, which does not '
+            'exist (or is not a file); give the checkpoint file itself')
+    return target
 
 
 def load_weights(path: str,
@@ -386,6 +399,7 @@ def load_weights(path: str,
     state_dict = ckpt.get('state_dict', ckpt)
     if not isinstance(state_dict, Mapping):
         _unknown(path, list(ckpt))
+    check_state_dict_tensors(state_dict, path)
     keys = list(state_dict)
     if keys and all(k.startswith('module.') for k in keys):
         # Saved from a DataParallel wrapper.

@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import difflib
-import glob
 import inspect
 import os
 import os.path as osp
-import re
-from typing import Callable, Optional
+from typing import Optional
 
 import torch
 from mmengine.dist import all_reduce, is_distributed, master_only
@@ -18,17 +16,16 @@ from mmengine.runner import Runner
 
 from mm_cyclegan.compat import cpu_ddp_wrapper_cfg
 from mm_cyclegan.registry import RUNNERS
+from mm_cyclegan.utils.validation import check_int, check_number
 
 from .checkpoint import (
     CHECKPOINT_FORMAT,
     encode_state,
-    is_intact_checkpoint,
+    find_resumable_checkpoint,  # noqa: F401  (old imports from here)
     load_model_weights,
     non_finite_tensors,
     read_checkpoint,
 )
-
-_ITER_RE = re.compile(r'(?:iter|epoch)_(\d+)\.pth$')
 
 
 class StartupCheckError(ValueError):
@@ -37,66 +34,6 @@ class StartupCheckError(ValueError):
 
 class NonFiniteCheckpointError(RuntimeError):
     """The weights to be saved hold NaN or inf; nothing was written."""
-
-
-def _log(message: str, logger: Optional[Callable[[str], None]]) -> None:
-    if logger is not None:
-        logger(message)
-
-
-def _pointer_target(work_dir: str) -> Optional[str]:
-    """The file ``last_checkpoint`` names, resolved inside ``work_dir``.
-
-    New pointers are relative to the work dir. Old ones are absolute: when
-    the work dir was copied or moved, the file of the same name *in this
-    work dir* is meant, never the one at the old place.
-    """
-    pointer = osp.join(work_dir, 'last_checkpoint')
-    if not osp.isfile(pointer):
-        return None
-    with open(pointer, encoding='utf-8') as f:
-        named = f.read().strip()
-    if not named:
-        return None
-    if not osp.isabs(named):
-        return osp.join(work_dir, named)
-    return osp.join(work_dir, osp.basename(named))
-
-
-def find_resumable_checkpoint(
-        work_dir: str,
-        logger: Optional[Callable[[str], None]] = None) -> Optional[str]:
-    """Return the newest intact checkpoint in ``work_dir``, or ``None``.
-
-    Candidates, in order: the file ``last_checkpoint`` names (a path
-    relative to ``work_dir``; old absolute pointers are taken by file name
-    inside ``work_dir``), then ``iter_N.pth`` / ``epoch_N.pth`` from the
-    largest ``N`` down. A candidate that is missing, truncated or damaged
-    (its zip directory or a CRC fails) is skipped, with a message to
-    ``logger``; ``*.pth.tmp`` files of an interrupted save are never
-    returned.
-    """
-    candidates = []
-    named = _pointer_target(work_dir)
-    if named is not None:
-        candidates.append(named)
-    numbered = []
-    for path in glob.glob(osp.join(work_dir, '*.pth')):
-        match = _ITER_RE.search(osp.basename(path))
-        if match:
-            numbered.append((int(match.group(1)), path))
-    candidates += [p for _, p in sorted(numbered, reverse=True)
-                   if p != named]
-    for path in candidates:
-        if not osp.isfile(path):
-            _log(f'last_checkpoint names {path}, which does not exist; '
-                 'looking for other checkpoints.', logger)
-        elif not is_intact_checkpoint(path):
-            _log(f'Skipping {path}: the file is truncated or damaged.',
-                 logger)
-        else:
-            return path
-    return None
 
 
 def _forward_problem(model, domain: str, size: tuple[int, int]
@@ -146,10 +83,14 @@ class CycleGANRunner(Runner):
       tensors-only. Weights load strictly (missing/unexpected/mismatched
       keys are an error) unless the config sets ``load_partial=True``
       (``--partial``); resume is always strict.
-    * **Auto-resume** skips damaged checkpoints and never follows a
-      ``last_checkpoint`` out of its work dir.
-    * **Start-up checks**: unknown checkpoint-hook arguments and dataset
-      channels that do not fit the model fail before the first iteration.
+    * **Auto-resume** skips only provably damaged checkpoints (kept as
+      ``*.damaged``), stops at one it refuses (legacy format, unsafe
+      content) and never follows a ``last_checkpoint`` out of its work dir
+      (:func:`~.checkpoint.find_resumable_checkpoint`).
+    * **Start-up checks**: iterations, batch sizes and learning rates of
+      the wrong type or range, unknown checkpoint-hook arguments and
+      dataset channels that do not fit the model fail before the first
+      iteration, naming the key and value.
     * **CPU distributed**: the DDP wrappers get ``device_ids=None``
       (:func:`mm_cyclegan.compat.cpu_ddp_wrapper_cfg`).
     """
@@ -159,6 +100,7 @@ class CycleGANRunner(Runner):
     def __init__(self, *args, **kwargs) -> None:
         self._resuming = False
         super().__init__(*args, **kwargs)
+        self._check_config_values()
         self._check_checkpoint_hook_args()
         self._check_channels()
 
@@ -191,6 +133,37 @@ class CycleGANRunner(Runner):
             self._timestamp = f'{base}_{suffix}'
 
     # ------------------------------------------------------------ start-up
+    def _check_config_values(self) -> None:
+        """Iterations, batch sizes and learning rates: named errors now,
+        not a traceback from deep inside a loop, loader or optimiser."""
+        cfg = self.cfg or {}
+        train_cfg = cfg.get('train_cfg') or {}
+        for key in ('max_iters', 'max_epochs', 'val_interval'):
+            if train_cfg.get(key) is not None:
+                check_int(f'train_cfg.{key}', train_cfg[key], 1,
+                          StartupCheckError)
+        for loader in ('train_dataloader', 'val_dataloader',
+                       'test_dataloader'):
+            section = cfg.get(loader)
+            if isinstance(section, dict) and \
+                    section.get('batch_size') is not None:
+                check_int(f'{loader}.batch_size', section['batch_size'], 1,
+                          StartupCheckError)
+        optim = cfg.get('optim_wrapper') or {}
+        groups = [(f'optim_wrapper.{name}', group)
+                  for name, group in optim.items()
+                  if isinstance(group, dict) and 'optimizer' in group]
+        if 'optimizer' in optim:
+            groups.append(('optim_wrapper', optim))
+        for where, group in groups:
+            optimizer = group.get('optimizer')
+            if isinstance(optimizer, dict) and 'lr' in optimizer:
+                lr = check_number(f'{where}.optimizer.lr', optimizer['lr'])
+                if not lr >= 0 or lr == float('inf'):
+                    raise StartupCheckError(
+                        f'{where}.optimizer.lr must be a finite number >= '
+                        f'0, got {optimizer["lr"]!r}')
+
     def _check_checkpoint_hook_args(self) -> None:
         """Extra ``CheckpointHook`` arguments go to ``save_checkpoint``:
         check them now, not at the first save."""
@@ -239,9 +212,17 @@ class CycleGANRunner(Runner):
                     f'{"in" if domain == "a" else "out"}_channels={want}); '
                     'make them equal')
 
+    def check_startup(self) -> None:
+        """The start-up checks that need the built dataset and model (run
+        by :meth:`train`; tools call it earlier, e.g. before
+        ``--overwrite`` moves an earlier run aside)."""
+        if not getattr(self, '_startup_checked', False):
+            self._check_unprocessed_sizes()
+            self._startup_checked = True
+
     def train(self):
         """Check that unprocessed images fit the model, then train."""
-        self._check_unprocessed_sizes()
+        self.check_startup()
         return super().train()
 
     def _check_unprocessed_sizes(self) -> None:

@@ -89,7 +89,9 @@ def test_payloads_never_run(tmp_path, where, legacy):
     path = tmp_path / 'evil.pth'
     torch.save(_with_payload(where, marker), path,
                _use_new_zipfile_serialization=not legacy)
-    with pytest.raises(UnsafeCheckpointError, match='posix.system'):
+    # Resume reads only the zip format, which is all our runner writes.
+    with pytest.raises(UnsafeCheckpointError,
+                       match='legacy' if legacy else 'posix.system'):
         read_checkpoint(str(path), purpose='resume')
     loaded = read_checkpoint(str(path), purpose='weights')
     assert 'posix.system' in loaded['_ignored_types']

@@ -19,13 +19,14 @@ from __future__ import annotations
 import base64
 import ipaddress
 import os
+import re
 import shutil
 import tempfile
 import threading
 import time
 import traceback
 from contextlib import asynccontextmanager
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 from starlette.applications import Starlette
@@ -42,7 +43,7 @@ from mm_cyclegan.apis.image_arrays import encode_image
 from .model import ServedModel
 from .uploads import UploadLimits, UploadRejected, check_size, decode_upload
 
-__all__ = ['create_app', 'STATIC_DIR']
+__all__ = ['allowed_host_names', 'create_app', 'is_wildcard', 'STATIC_DIR']
 
 STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                           'static')
@@ -58,6 +59,28 @@ _HEADERS = {
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
 }
+
+
+def is_wildcard(host: str) -> bool:
+    """``0.0.0.0`` / ``::`` (every interface), or an empty host."""
+    try:
+        return host in ('', '*') or ipaddress.ip_address(
+            host.strip('[]')).is_unspecified
+    except ValueError:
+        return False
+
+
+def allowed_host_names(host: str,
+                       allow_hosts: Optional[Sequence[str]] = None) -> list:
+    """The ``Host`` header names the app answers: the loopback names, the
+    bound address when it is a specific one, and ``allow_hosts``."""
+    names = ['localhost', '127.0.0.1', '[::1]', '::1']
+    if not is_wildcard(host) and not _is_loopback(host) and host not in names:
+        names.append(host)
+    for name in allow_hosts or ():
+        if name not in names:
+            names.append(name)
+    return names
 
 
 def _is_loopback(host: str) -> bool:
@@ -101,12 +124,15 @@ async def _read_body(request: Request, limits: UploadLimits) -> bytes:
 def create_app(model: ServedModel,
                limits: Optional[UploadLimits] = None,
                host: str = '127.0.0.1',
-               tmp_dir: Optional[str] = None) -> Starlette:
+               tmp_dir: Optional[str] = None,
+               allow_hosts: Optional[Sequence[str]] = None) -> Starlette:
     """Build the app serving ``model``.
 
-    ``host`` is the address the server binds: on a loopback address the
-    app answers only requests addressed to a loopback name (so a web page
-    elsewhere cannot reach it through DNS rebinding). ``tmp_dir`` is where
+    ``host`` is the address the server binds. The app answers only requests
+    whose ``Host`` header is a loopback name, the bound address (when it is
+    not a wildcard such as ``0.0.0.0``) or one of ``allow_hosts``
+    (:func:`allowed_host_names`; ``'*'`` allows any), so a web page
+    elsewhere cannot reach it through DNS rebinding. ``tmp_dir`` is where
     the server's own temporary folder is created (default: the system's);
     the folder is removed when the server stops.
     """
@@ -139,7 +165,9 @@ def create_app(model: ServedModel,
 
     async def demo(request: Request) -> Response:
         seed = request.query_params.get('seed', '0')
-        if not seed.isdigit() or int(seed) > 2**31:
+        # ASCII digits only: str.isdigit() also accepts '²', which int()
+        # refuses.
+        if not re.fullmatch(r'[0-9]{1,10}', seed) or int(seed) > 2**31:
             return _error(f'seed must be an integer in [0, 2^31], got '
                           f'{seed!r}', 400)
         png = await run_in_threadpool(_render_demo, int(seed))
@@ -188,11 +216,9 @@ def create_app(model: ServedModel,
                           f'{err}', 500)
         return JSONResponse(answer, headers=_HEADERS)
 
-    middleware = []
-    if _is_loopback(host):
-        middleware.append(Middleware(
-            TrustedHostMiddleware,
-            allowed_hosts=['localhost', '127.0.0.1', '[::1]', '::1']))
+    middleware = [Middleware(
+        TrustedHostMiddleware,
+        allowed_hosts=allowed_host_names(host, allow_hosts))]
     routes = [
         Route('/', index),
         Route('/api/info', info),

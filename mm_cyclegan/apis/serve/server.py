@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import socket
 import sys
-from typing import Optional
+from typing import Optional, Sequence
 
 import uvicorn
 
-from .app import create_app
+from .app import _is_loopback, allowed_host_names, create_app
 from .model import ServedModel
 from .uploads import UploadLimits
 
-__all__ = ['bind', 'serve']
+__all__ = ['bind', 'exposure_warning', 'serve']
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -31,6 +31,21 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def exposure_warning(host: str,
+                     allow_hosts: Optional[Sequence[str]] = None
+                     ) -> Optional[str]:
+    """A warning when ``host`` is not a loopback address, else ``None``."""
+    if _is_loopback(host):
+        return None
+    names = allowed_host_names(host, allow_hosts)
+    hint = ('' if allow_hosts else ' Add --allow-host NAME [NAME ...] with '
+            'the names or addresses clients use to reach this machine.')
+    return (f'warning: --host {host}: the page is reachable from the network: '
+            'anyone who can reach this port can translate images with it '
+            'and use its CPU. Requests are answered only for the Host '
+            f'names {", ".join(names)}.{hint}')
+
+
 def _url(sock: socket.socket) -> str:
     host, port = sock.getsockname()[:2]
     if ':' in host:
@@ -44,8 +59,13 @@ def serve(weights: str,
           device: str = 'cpu',
           max_bytes: Optional[int] = None,
           max_pixels: Optional[int] = None,
-          tmp_dir: Optional[str] = None) -> int:
-    """Load ``weights``, serve the page until interrupted; exit code."""
+          tmp_dir: Optional[str] = None,
+          allow_hosts: Optional[Sequence[str]] = None) -> int:
+    """Load ``weights``, serve the page until interrupted; exit code.
+
+    ``allow_hosts``: further ``Host`` header names to answer (see
+    :func:`~.app.create_app`).
+    """
     try:
         limits = UploadLimits(
             **{k: v for k, v in (('max_bytes', max_bytes),
@@ -69,7 +89,11 @@ def serve(weights: str,
         print(f'error: cannot listen on {host}:{port}: {err}',
               file=sys.stderr)
         return 1
-    app = create_app(model, limits, host=host, tmp_dir=tmp_dir)
+    warning = exposure_warning(host, allow_hosts)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
+    app = create_app(model, limits, host=host, tmp_dir=tmp_dir,
+                     allow_hosts=allow_hosts)
     config = uvicorn.Config(app, log_level='warning', access_log=False)
     print(f'Model: {model.describe()}', flush=True)
     print(f'Serving on {_url(sock)}  (Ctrl+C to stop)', flush=True)
