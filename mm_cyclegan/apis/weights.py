@@ -29,6 +29,7 @@ from mm_cyclegan.apis.architecture import (
     infer_generator_cfg,
     sub_state_dict,
 )
+from mm_cyclegan.engine.checkpoint import strip_module_prefix
 from mm_cyclegan.models.cyclegan import NETWORKS, complete_network_cfgs
 
 DIRECTIONS = {'a2b': 'generator_a2b', 'b2a': 'generator_b2a'}
@@ -78,9 +79,7 @@ def _load_tensors(path: str) -> Any:
     inert placeholders); damaged files are a clear error.
     """
     from mm_cyclegan.engine.checkpoint import read_checkpoint
-    loaded = read_checkpoint(path, map_location='cpu', purpose='weights')
-    loaded.pop('_ignored_types', None)
-    return loaded
+    return read_checkpoint(path, map_location='cpu', purpose='weights')
 
 
 @dataclass
@@ -401,9 +400,9 @@ def load_weights(path: str,
         _unknown(path, list(ckpt))
     check_state_dict_tensors(state_dict, path)
     keys = list(state_dict)
-    if keys and all(k.startswith('module.') for k in keys):
+    if any(k.startswith('module.') for k in keys):
         # Saved from a DataParallel wrapper.
-        state_dict = {k[len('module.'):]: v for k, v in state_dict.items()}
+        state_dict = strip_module_prefix(state_dict)
         keys = list(state_dict)
     if any(k.startswith(('generator_a2b.', 'generator_b2a.')) for k in keys):
         return _from_ours(path, ckpt, config)

@@ -41,6 +41,10 @@ Padding = tuple[int, int, int, int]
 
 NO_PADDING: Padding = (0, 0, 0, 0)
 
+#: preprocess='none' pads images to multiples of this (the stride of the
+#: ResNet generators' two downsamplings).
+PAD_MULTIPLE = 4
+
 
 def resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
     """Bicubic resize of a float (H, W, C) image to ``height`` x ``width``.
@@ -171,7 +175,7 @@ class Preprocess:
         padding = NO_PADDING
         if self.mode == 'none':
             # Padding after flipping, so it describes the returned image.
-            image, padding = pad_to_multiple(image, 4)
+            image, padding = pad_to_multiple(image, PAD_MULTIPLE)
         return np.ascontiguousarray(image), padding
 
     def __repr__(self) -> str:

@@ -40,14 +40,15 @@ import tarfile
 import zipfile
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Optional, Union
+from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 import numpy as np
 import torch
 
 __all__ = [
     'CHECKPOINT_FORMAT', 'CheckpointError', 'CheckpointMismatchError',
-    'DamagedCheckpointError', 'LoadReport', 'POINTER_NAME',
+    'DamagedCheckpointError', 'LoadReport', 'LoadedCheckpoint',
+    'POINTER_NAME', 'strip_module_prefix',
     'UnsafeCheckpointError', 'check_state_dict_tensors', 'checkpoint_damage',
     'compare_state_dicts',
     'decode_state', 'encode_state', 'find_resumable_checkpoint',
@@ -60,6 +61,17 @@ CHECKPOINT_FORMAT = 2
 _TAG = '__mm_cyclegan_type__'
 # numpy dtypes a tensor cannot hold are stored widened and narrowed back.
 _WIDEN = {'uint16': np.int64, 'uint32': np.int64, 'uint64': np.int64}
+
+
+class LoadedCheckpoint(dict):
+    """A checkpoint as :func:`read_checkpoint` returns it: the file's dict,
+    plus ``ignored_types``, the objects tensors-only reading left out
+    (empty for a plain file)."""
+
+    def __init__(self, data: Mapping,
+                 ignored_types: Sequence[str] = ()) -> None:
+        super().__init__(data)
+        self.ignored_types = list(ignored_types)
 
 
 class CheckpointError(ValueError):
@@ -330,7 +342,7 @@ def _check_is_file(path: str, what: str = 'checkpoint') -> None:
         raise FileNotFoundError(f'{what} not found: {path}')
 
 
-def _tensors_only_load(path: str, map_location: Any) -> dict:
+def _tensors_only_load(path: str, map_location: Any) -> LoadedCheckpoint:
     """The ``weights_only=False`` fallback with the tensors-only pickle
     module; every error becomes an :class:`UnsafeCheckpointError`."""
     if tarfile.is_tarfile(path):
@@ -359,13 +371,11 @@ def _tensors_only_load(path: str, map_location: Any) -> dict:
     if not isinstance(loaded, dict):
         raise UnsafeCheckpointError(
             f'{path} holds a {type(loaded).__name__}, not a checkpoint dict')
-    loaded = decode_state(loaded)
-    loaded['_ignored_types'] = sorted(ignored)
-    return loaded
+    return LoadedCheckpoint(decode_state(loaded), sorted(ignored))
 
 
 def read_checkpoint(path: str, map_location: Any = 'cpu',
-                    purpose: str = 'weights') -> dict:
+                    purpose: str = 'weights') -> LoadedCheckpoint:
     """Read a local checkpoint without ever running code from it.
 
     Args:
@@ -376,7 +386,7 @@ def read_checkpoint(path: str, map_location: Any = 'cpu',
             :class:`UnsafeCheckpointError` naming the first refused type.
             ``'weights'``: a file that is not plain is read tensors-only
             (other objects ignored, named in
-            ``checkpoint['_ignored_types']``; the header and trailer pickles
+            ``checkpoint.ignored_types``); the header and trailer pickles
             of a legacy file must be plain data).
     """
     if purpose not in ('resume', 'weights'):
@@ -422,7 +432,7 @@ def read_checkpoint(path: str, map_location: Any = 'cpu',
             f'Refusing to resume from {path}: it was not written by '
             'mm_cyclegan (no training state in plain form). Use --load-from '
             f'{path} to start a new run from its weights.')
-    return decode_state(loaded)
+    return LoadedCheckpoint(decode_state(loaded))
 
 
 # --------------------------------------------------------------------------
@@ -561,7 +571,7 @@ class LoadReport:
         return '\n'.join(lines)
 
 
-_NOT_WEIGHTS = ('_ignored_types', 'mm_cyclegan_format')
+_NOT_WEIGHTS = ('mm_cyclegan_format',)
 
 
 def check_state_dict_tensors(state: Mapping, source: str) -> None:
@@ -583,8 +593,15 @@ def _state_dict_of(checkpoint: dict, source: str) -> dict:
         raise CheckpointMismatchError(
             f'{source}: state_dict is a {type(state).__name__}, not a dict')
     check_state_dict_tensors(state, source)
+    return strip_module_prefix(
+        {k: v for k, v in state.items() if k not in _NOT_WEIGHTS})
+
+
+def strip_module_prefix(state: Mapping) -> dict:
+    """``state`` with a leading ``module.`` (a DataParallel/DDP wrapper's
+    prefix) removed from every key."""
     return {re.sub(r'^module\.', '', str(key)): value
-            for key, value in state.items() if key not in _NOT_WEIGHTS}
+            for key, value in state.items()}
 
 
 def compare_state_dicts(own: Mapping, state: Mapping) -> LoadReport:

@@ -15,6 +15,9 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 from mm_cyclegan.compat import cpu_ddp_wrapper_cfg
+from mm_cyclegan.datasets.padding import padded_size
+from mm_cyclegan.datasets.transforms import PAD_MULTIPLE
+from mm_cyclegan.datasets.unpaired_dataset import UnpairedImageDataset
 from mm_cyclegan.registry import RUNNERS
 from mm_cyclegan.utils.validation import check_int, check_number
 
@@ -99,6 +102,9 @@ class CycleGANRunner(Runner):
 
     def __init__(self, *args, **kwargs) -> None:
         self._resuming = False
+        # The file being saved, for the seal's error message (MMEngine's
+        # save_checkpoint calls the hook without the file name).
+        self._saving: Optional[str] = None
         super().__init__(*args, **kwargs)
         self._check_config_values()
         self._check_checkpoint_hook_args()
@@ -232,15 +238,16 @@ class CycleGANRunner(Runner):
         loader = self.train_dataloader
         dataset = getattr(loader, 'dataset', None)
         mode = getattr(getattr(dataset, 'preprocess', None), 'mode', None)
-        scans = [getattr(dataset, f'_scan_{d}', None) for d in ('a', 'b')]
-        if mode != 'none' or None in scans:
+        if mode != 'none' or not isinstance(dataset, UnpairedImageDataset):
             return
+        scans = [dataset.scan_result(d) for d in ('a', 'b')]
         model = self.model.module if is_model_wrapper(self.model) \
             else self.model
         for domain, scan in zip(('a', 'b'), scans):
-            if scan is None or not scan.files:
+            if not scan.files:
                 continue
-            padded = [(-(-h // 4) * 4, -(-w // 4) * 4) for h, w in scan.sizes]
+            padded = [(padded_size(h, PAD_MULTIPLE),
+                       padded_size(w, PAD_MULTIPLE)) for h, w in scan.sizes]
             smallest = min(range(len(padded)), key=lambda i: padded[i])
             problem = _forward_problem(model, domain, padded[smallest])
             if problem:
@@ -268,7 +275,11 @@ class CycleGANRunner(Runner):
         """Save like MMEngine, but through a temporary file and a rename."""
         final = osp.join(out_dir, filename)
         self._saving = final
-        super().save_checkpoint(out_dir, filename + '.tmp', *args, **kwargs)
+        try:
+            super().save_checkpoint(out_dir, filename + '.tmp', *args,
+                                    **kwargs)
+        finally:
+            self._saving = None
         os.replace(final + '.tmp', final)
 
     def call_hook(self, fn_name: str, **kwargs) -> None:
@@ -279,7 +290,7 @@ class CycleGANRunner(Runner):
             self._seal_checkpoint(kwargs['checkpoint'])
 
     def _seal_checkpoint(self, checkpoint: dict) -> None:
-        name = getattr(self, '_saving', 'checkpoint')
+        name = self._saving or 'checkpoint'
         bad = non_finite_tensors(checkpoint.get('state_dict', {}))
         if bad:
             raise NonFiniteCheckpointError(
@@ -313,7 +324,7 @@ class CycleGANRunner(Runner):
         """
         purpose = 'resume' if self._resuming else 'weights'
         checkpoint = read_checkpoint(filename, map_location, purpose)
-        ignored = checkpoint.pop('_ignored_types', None)
+        ignored = checkpoint.ignored_types
         if ignored:
             self.logger.warning(
                 f'{filename} is not a plain checkpoint; read tensors-only. '
