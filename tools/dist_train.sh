@@ -7,20 +7,25 @@
 #   MASTER_ADDR (127.0.0.1), PORT (29500)
 #                    node 0's address and a free port on it; the same on
 #                    every node
-#   RDZV_BACKEND (static)
+#   RDZV_BACKEND (static; c10d when MAX_RESTARTS is set)
 #                    static: every node names its NODE_RANK. c10d: elastic
 #                    rendezvous at MASTER_ADDR:PORT, nodes join in any order
-#                    (NODE_RANK is ignored); use it with MAX_RESTARTS on
-#                    more than one node
+#                    (NODE_RANK is ignored)
 #   RDZV_ID (mm_cyclegan)  c10d job id: the same on all nodes, new per job
 #   MAX_RESTARTS (0) when a worker dies, torchrun stops the group and starts
-#                    it again, up to this many times; pass --resume so the
-#                    new attempt continues from the newest intact checkpoint
+#                    it again, up to this many times (counted per node);
+#                    pass --resume so that each new attempt continues from
+#                    the newest intact checkpoint. Restarts use the c10d
+#                    rendezvous with a new store per attempt
+#                    (TORCH_DISABLE_SHARE_RDZV_TCP_STORE=1): a store kept
+#                    across attempts hands the new workers the dead ones'
+#                    addresses ("Gloo connectFullMesh failed ... Connection
+#                    refused", or NCCL's equivalent)
 #   TORCHRUN_ARGS    more torchrun options, split on spaces
 #                    (e.g. "--monitor-interval=1 --redirects=3")
 #   PYTHON (python)  the interpreter
-# Example, 2 nodes x 8 GPUs surviving one failure (on each node):
-#   NNODES=2 MASTER_ADDR=node0 RDZV_BACKEND=c10d MAX_RESTARTS=1 \
+# Example, 2 nodes x 8 GPUs surviving one failure (run on each node):
+#   NNODES=2 MASTER_ADDR=node0 MAX_RESTARTS=1 \
 #     bash tools/dist_train.sh CONFIG 8 --resume
 set -euo pipefail
 if [[ $# -lt 2 ]]; then
@@ -34,9 +39,15 @@ NNODES=${NNODES:-1}
 NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
-RDZV_BACKEND=${RDZV_BACKEND:-static}
-RDZV_ID=${RDZV_ID:-mm_cyclegan}
 MAX_RESTARTS=${MAX_RESTARTS:-0}
+if [[ $MAX_RESTARTS != 0 ]]; then
+    RDZV_BACKEND=${RDZV_BACKEND:-c10d}
+    : "${TORCH_DISABLE_SHARE_RDZV_TCP_STORE:=1}"
+    export TORCH_DISABLE_SHARE_RDZV_TCP_STORE
+else
+    RDZV_BACKEND=${RDZV_BACKEND:-static}
+fi
+RDZV_ID=${RDZV_ID:-mm_cyclegan}
 TORCHRUN_ARGS=${TORCHRUN_ARGS:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
 PYTHON=${PYTHON:-python}
@@ -51,6 +62,10 @@ fi
 if [[ $MAX_RESTARTS != 0 && " ${*:3} " != *" --resume"* ]]; then
     echo "dist_train.sh: MAX_RESTARTS=$MAX_RESTARTS without --resume: a" \
         "restarted group would refuse the work dir's checkpoints" >&2
+fi
+if [[ $MAX_RESTARTS != 0 && $RDZV_BACKEND == static ]]; then
+    echo "dist_train.sh: MAX_RESTARTS with RDZV_BACKEND=static: restarted" \
+        "workers can read the previous attempt's rendezvous keys" >&2
 fi
 
 # shellcheck disable=SC2086  # TORCHRUN_ARGS is a list of options

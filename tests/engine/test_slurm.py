@@ -3,20 +3,34 @@
 launcher reads what srun sets."""
 import os
 import os.path as osp
+import subprocess
 
 import pytest
 import torch
 
 from mm_cyclegan import compat
-from tests.helpers import REPO
+from tests.cluster import (
+    CHECKPOINTS,
+    CONFIG,
+    REPO,
+    N,
+    assert_same_training_state,
+    free_port,
+    script_env,
+    two_node_run,
+    written_files,
+)
 
 FAKE_SLURM = osp.join(REPO, 'tests', 'fake_slurm')
 
 
 def _srun_env(monkeypatch, tmp_path, **slurm):
     """The variables srun gives a task, with the fake scontrol on PATH."""
+    # init_cpu_distributed sets these in os.environ: set then delete each
+    # through monkeypatch, so that they are removed again afterwards.
     for key in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT'):
-        monkeypatch.delenv(key, raising=False)
+        monkeypatch.setenv(key, '')
+        monkeypatch.delenv(key)
     # tools/train.py sets LOCAL_RANK (from --local-rank, default 0) before
     # the process group is initialised.
     monkeypatch.setenv('LOCAL_RANK', '0')
@@ -87,3 +101,31 @@ def test_slurm_launcher_without_scontrol(monkeypatch, tmp_path,
     monkeypatch.delenv('MASTER_ADDR')
     with pytest.raises(RuntimeError, match='MASTER_ADDR'):
         compat.init_cpu_distributed('slurm')
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='CPU (gloo) test')
+def test_slurm_train_sh_under_fake_srun_equals_torchrun(tmp_path,
+                                                        tmp_path_factory):
+    """2 tasks on 2 nodes (GPUS=2, GPUS_PER_NODE=1) on a CPU partition."""
+    work_dir = tmp_path / 'work'
+    log = tmp_path / 'slurm.log'
+    env = script_env(PATH=FAKE_SLURM + os.pathsep + os.environ['PATH'],
+                     FAKE_SLURM_LOG=str(log), MASTER_PORT=str(free_port()),
+                     GPUS='2', GPUS_PER_NODE='1', GRES='', CPUS_PER_TASK='1')
+    result = subprocess.run(
+        ['bash', 'tools/slurm_train.sh', 'cpu', 'tiny', CONFIG,
+         str(work_dir), '--no-test'], cwd=REPO, env=env, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
+    assert result.returncode == 0, result.stdout[-4000:]
+    calls = log.read_text().splitlines()
+    assert calls[0] == ('srun partition=cpu job-name=tiny ntasks=2 '
+                        'ntasks-per-node=1 cpus-per-task=1 gres= '
+                        'kill-on-bad-exit=1')
+    # Both tasks asked for the first node (127.0.0.2, not a default).
+    assert calls[1:] == ['scontrol show hostnames 127.0.0.[2-3]'] * 2
+    assert written_files(work_dir) == [f'0 {name}.tmp'
+                                       for name in CHECKPOINTS]
+    assert_same_training_state(work_dir / f'iter_{N}.pth',
+                               two_node_run(tmp_path_factory) /
+                               f'iter_{N}.pth',
+                               'SLURM and torchrun runs differ: ')
