@@ -21,3 +21,5 @@ custom_hooks = [
     dict(type='RecordWritesHook'),
     dict(type='DumpRankWeightsHook'),
 ]
+# No TensorBoard backend: its import costs every rank a second.
+visualizer = dict(vis_backends=[dict(type='LocalVisBackend')])
