@@ -11,7 +11,9 @@ here could not be solved by a pin.
   named 'mmcv._ext'" with mmcv-lite).
 * :func:`init_cpu_distributed` -- MMEngine's ``init_dist`` always calls
   ``torch.cuda.set_device`` (open-mmlab/mmengine#1335), which fails on a
-  machine without GPUs. We initialise a gloo process group ourselves there.
+  machine without GPUs. We initialise a gloo process group ourselves there
+  (for ``--launcher slurm`` with srun's ranks and the job's first node,
+  :func:`slurm_first_node`, as MMEngine would).
 * :func:`cpu_ddp_wrapper_cfg` -- MMEngine's Runner passes
   ``device_ids=[LOCAL_RANK]`` to the DDP wrappers, which DDP rejects for
   CPU modules; without CUDA they get ``device_ids=None``.
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import subprocess
 from typing import Any, Optional
 
 import torch
@@ -102,11 +105,15 @@ def init_cpu_distributed(launcher: str, backend: str = 'gloo') -> bool:
     if dist.is_initialized():
         return True
     if launcher == 'slurm':
-        os.environ.setdefault('RANK', os.environ['SLURM_PROCID'])
-        os.environ.setdefault('WORLD_SIZE', os.environ['SLURM_NTASKS'])
-        os.environ.setdefault('LOCAL_RANK', os.environ['SLURM_LOCALID'])
+        # As MMEngine's slurm launcher: srun's values win (train.py has
+        # already set LOCAL_RANK=0 from --local-rank), and every node
+        # connects to the job's first node.
+        os.environ['RANK'] = os.environ['SLURM_PROCID']
+        os.environ['WORLD_SIZE'] = os.environ['SLURM_NTASKS']
+        os.environ['LOCAL_RANK'] = os.environ['SLURM_LOCALID']
         os.environ.setdefault('MASTER_PORT', '29500')
-        os.environ.setdefault('MASTER_ADDR', '127.0.0.1')
+        if 'MASTER_ADDR' not in os.environ:
+            os.environ['MASTER_ADDR'] = slurm_first_node()
     elif launcher not in ('pytorch', 'mpi'):
         raise ValueError(f'unknown launcher {launcher!r}; expected one of '
                          "'none', 'pytorch', 'slurm', 'mpi'")
@@ -122,6 +129,31 @@ def init_cpu_distributed(launcher: str, backend: str = 'gloo') -> bool:
         rank=int(os.environ['RANK']),
         world_size=int(os.environ['WORLD_SIZE']))
     return True
+
+
+def slurm_first_node() -> str:
+    """Host name of the first node of this SLURM job, where rank 0 runs.
+
+    Asks ``scontrol show hostnames $SLURM_NODELIST`` (as MMEngine's slurm
+    launcher does); without scontrol a one-node job uses ``127.0.0.1``, and
+    a job on several nodes raises :class:`RuntimeError` asking for
+    ``MASTER_ADDR``.
+    """
+    nodes = os.environ.get('SLURM_NODELIST') or os.environ.get(
+        'SLURM_JOB_NODELIST', '')
+    try:
+        names = subprocess.run(
+            ['scontrol', 'show', 'hostnames', nodes], capture_output=True,
+            text=True, check=True, timeout=60).stdout.split()
+    except (OSError, subprocess.SubprocessError):
+        names = []
+    if names:
+        return names[0]
+    if os.environ.get('SLURM_NNODES', '1') == '1':
+        return '127.0.0.1'
+    raise RuntimeError(
+        f'cannot find the first node of SLURM_NODELIST={nodes!r} '
+        '(`scontrol show hostnames` failed); set MASTER_ADDR to its address')
 
 
 def cpu_ddp_wrapper_cfg(model_wrapper_cfg: Optional[dict]

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Distributed testing with torchrun (one process per GPU; gloo on CPU).
-#   bash tools/dist_train.sh CONFIG CHECKPOINT GPUS [test.py options]
+#   bash tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py options]
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT on every node.
 set -euo pipefail
+if [[ $# -lt 3 ]]; then
+    echo "usage: bash tools/dist_test.sh CONFIG CHECKPOINT GPUS" \
+        "[test.py options]" >&2
+    exit 2
+fi
 CONFIG=$1
 CHECKPOINT=$2
 GPUS=$3

@@ -666,8 +666,14 @@ def load_model_weights(model: torch.nn.Module,
             'architecture? For a deliberate partial load (e.g. fine-tuning '
             'with a new discriminator) pass --partial (config key '
             'load_partial=True).')
-    model.load_state_dict({k: state[k] for k in report.loaded},
-                          strict=False)
+    from mmengine.runner.checkpoint import load_state_dict
+
+    # MMEngine's loader, not nn.Module.load_state_dict: it descends through
+    # DDP wrappers, whose '.module.' the checkpoint keys never hold (torch's
+    # would silently skip every wrapped network; mismatches are reported
+    # above, so its own message is silenced).
+    load_state_dict(model, {k: state[k] for k in report.loaded},
+                    strict=False, logger='silent')
     return report
 
 
