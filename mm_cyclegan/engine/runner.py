@@ -9,6 +9,7 @@ import os.path as osp
 import re
 from typing import Callable, Optional
 
+import mmengine.runner.checkpoint as mmengine_checkpoint
 import torch
 from mmengine.dist import all_reduce, is_distributed, master_only
 from mmengine.hooks import CheckpointHook
@@ -16,7 +17,11 @@ from mmengine.logging import MMLogger
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
-from mm_cyclegan.compat import cpu_ddp_wrapper_cfg
+from mm_cyclegan.compat import (
+    cpu_ddp_wrapper_cfg,
+    ddp_buffer_sync_cfg,
+    without_unused_file_client,
+)
 from mm_cyclegan.registry import RUNNERS
 
 from .checkpoint import (
@@ -27,6 +32,7 @@ from .checkpoint import (
     non_finite_tensors,
     read_checkpoint,
 )
+from .console import quiet_console
 
 _ITER_RE = re.compile(r'(?:iter|epoch)_(\d+)\.pth$')
 
@@ -158,6 +164,7 @@ class CycleGANRunner(Runner):
 
     def __init__(self, *args, **kwargs) -> None:
         self._resuming = False
+        self._resumed_from: Optional[str] = None
         super().__init__(*args, **kwargs)
         self._check_checkpoint_hook_args()
         self._check_channels()
@@ -287,7 +294,17 @@ class CycleGANRunner(Runner):
         """Save like MMEngine, but through a temporary file and a rename."""
         final = osp.join(out_dir, filename)
         self._saving = final
-        super().save_checkpoint(out_dir, filename + '.tmp', *args, **kwargs)
+        # file_client_args: third positional (CheckpointHook) or keyword.
+        client_args = args[0] if args else kwargs.get('file_client_args')
+        if client_args is None:
+            # MMEngine builds a FileClient it does not use here (see
+            # mm_cyclegan.compat.without_unused_file_client).
+            with without_unused_file_client(mmengine_checkpoint):
+                super().save_checkpoint(out_dir, filename + '.tmp', *args,
+                                        **kwargs)
+        else:
+            super().save_checkpoint(out_dir, filename + '.tmp', *args,
+                                    **kwargs)
         os.replace(final + '.tmp', final)
 
     def call_hook(self, fn_name: str, **kwargs) -> None:
@@ -315,6 +332,7 @@ class CycleGANRunner(Runner):
     def resume(self, filename: str, *args, **kwargs) -> None:
         """Resume from a plain checkpoint (see :mod:`.checkpoint`)."""
         self._resuming = True
+        self._resumed_from = filename  # named if the run turns out finished
         try:
             super().resume(filename, *args, **kwargs)
         finally:
@@ -374,9 +392,18 @@ class CycleGANRunner(Runner):
         self._has_loaded = True
         return None
 
+    def build_logger(self, *args, **kwargs) -> MMLogger:
+        """MMEngine's logger whose console leaves out the environment,
+        config and hook table (they stay in the log file; see
+        :mod:`mm_cyclegan.engine.console`)."""
+        logger = super().build_logger(*args, **kwargs)
+        quiet_console(logger)
+        return logger
+
     def wrap_model(self, model_wrapper_cfg: Optional[dict], model):
         """Wrap for DDP; on CPU the wrappers get ``device_ids=None``."""
         if self.distributed:
-            model_wrapper_cfg = cpu_ddp_wrapper_cfg(model_wrapper_cfg)
+            model_wrapper_cfg = ddp_buffer_sync_cfg(
+                cpu_ddp_wrapper_cfg(model_wrapper_cfg))
         return super().wrap_model(model_wrapper_cfg, model)
 
