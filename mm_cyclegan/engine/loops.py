@@ -20,7 +20,7 @@ class RunFinished(Exception):
                  checkpoint: Optional[str] = None) -> None:
         self.iteration, self.max_iters = iteration, max_iters
         self.checkpoint = checkpoint
-        source = f' ({checkpoint})' if checkpoint else ''
+        source = f', {checkpoint}' if checkpoint else ''
         super().__init__(
             f'Nothing to do: the run already finished (iteration '
             f'{iteration} of {max_iters}{source}). Train again with '
