@@ -116,3 +116,15 @@ def test_bad_folders_are_named(tmp_path, capsys):
     assert fid_tool.main([one, one, '--inception', weights,
                           '--no-progress']) == 2
     assert 'at least 2 images' in capsys.readouterr().err
+
+
+def test_fid_stats_says_what_it_does_and_shows_progress(tmp_path, capsys):
+    from tools import fid_stats
+    weights = write_random_inception_weights(str(tmp_path / 'w.pth'))
+    folder = _write_folder(tmp_path / 'A', 3, 0, 0)
+    assert fid_stats.main([folder, '--cache-dir', str(tmp_path / 'cache'),
+                           '--weights', weights]) == 0
+    captured = capsys.readouterr()
+    assert 'Loading the Inception network' in captured.out
+    assert 'written' in captured.out
+    assert '3/3' in captured.err  # the bar over the folder's images
