@@ -85,6 +85,33 @@ class LinearDecayParamScheduler(_ParamScheduler):
         kwargs.update(begin=begin, end=end, by_epoch=False)
         return cls(*args, **kwargs)
 
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore the position; a fraction schedule keeps the ``begin`` and
+        ``end`` of *this* run.
+
+        Resuming with another length (``--max-iters``) re-fits the decay to
+        it instead of following the saved run's iterations, which could
+        end after this run (never reaching zero) or before it.
+        """
+        # (MMEngine's attributes carry no annotation mypy can follow.)
+        begin: int = self.begin  # type: ignore[has-type]
+        end: int = self.end  # type: ignore[has-type]
+        super().load_state_dict(state_dict)
+        if self.decay_start_fraction is None:
+            return
+        self.begin, self.end = begin, end
+        step = self._global_step  # the next iteration's index
+        # Steps taken inside [begin, end), minus one (MMEngine's count).
+        done = min(step, self.end - 1) - self.begin
+        self.last_step = done if step >= self.begin else -1
+        # The optimiser state (loaded just before) holds the saved run's
+        # value; the next iteration runs at this run's.
+        if step < self.end:
+            values = self.base_values if step < self.begin \
+                else self._get_value()
+            for group, value in zip(self.optimizer.param_groups, values):
+                group[self.param_name] = value
+
     def _get_value(self) -> list[float]:
         # last_step counts steps since ``begin`` (0 at ``begin``).
         span = self.end - self.begin
