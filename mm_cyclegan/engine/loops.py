@@ -23,9 +23,10 @@ class RunFinished(Exception):
         source = f', {checkpoint}' if checkpoint else ''
         super().__init__(
             f'Nothing to do: the run already finished (iteration '
-            f'{iteration} of {max_iters}{source}). Train again with '
-            '--work-dir NEW_DIR or --overwrite, or fine-tune from it with '
-            '--load-from CHECKPOINT.')
+            f'{iteration} of {max_iters}{source}). To train longer: '
+            f'--resume --max-iters N (N > {max_iters}; a recipe\'s LR '
+            'decay re-fits to the new length); to start again: --work-dir '
+            'NEW_DIR or --overwrite.')
 
 
 class EpochIterator:
