@@ -71,7 +71,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     length = parser.add_mutually_exclusive_group()
     length.add_argument('--max-iters', type=int, metavar='N',
                         help='train N iterations (replaces the recipe\'s '
-                        'length; the LR decay stays the second half)')
+                        'length; a recipe\'s LR decay stays in the second '
+                        'half)')
     length.add_argument('--max-epochs', type=int, metavar='N',
                         help='train N epochs (passes over the larger '
                         'domain), likewise')
