@@ -44,7 +44,8 @@ val_evaluator = test_evaluator
 val_cfg = dict(type='ValLoop')
 
 # 2 epochs of 1000 iterations: the first at constant LR, the second decaying
-# linearly to zero (the paper's shape, shortened).
+# linearly to zero (the paper's shape, shortened; the decay is the second
+# half of any run length, e.g. --max-iters 200).
 train_cfg = dict(type='EpochsAsItersTrainLoop', max_epochs=2,
                  val_interval=1000)
 optim_wrapper = dict(
@@ -54,8 +55,7 @@ optim_wrapper = dict(
     discriminators=dict(
         optimizer=dict(type='Adam', lr=2e-4, betas=(0.5, 0.999))))
 param_scheduler = [
-    dict(type='LinearDecayLR', by_epoch=True, begin=1, end=2,
-         convert_to_iter_based=True),
+    dict(type='LinearDecayLR', by_epoch=False, decay_start_fraction=0.5),
 ]
 
 default_hooks = dict(

@@ -23,18 +23,44 @@ here could not be solved by a pin.
   upstream asks libraries to switch it off themselves
   (albumentations-team/albumentations#1775, #2206).
 
+* :func:`filter_upstream_warnings` -- importing ``mmagic.models`` (MMagic's
+  registry does, to build any of its models) imports diffusers and
+  transformers, which print five deprecation warnings about their own
+  code (old diffusers import paths MMagic 1.2.0 uses; ``torch.jit.script``
+  in transformers' VITS). Narrow filters: message, category and module.
+* :func:`load_mmagic_fid_inception` -- the FID Inception blocks live in
+  ``mmagic.evaluation.functional.fid_inception`` (torch only), but importing
+  it runs ``mmagic.evaluation``'s ``__init__``, which imports
+  ``mmagic.models``: ~10 s and the warnings above. The file is loaded on
+  its own instead.
+* :func:`without_unused_file_client` -- MMEngine's ``CheckpointHook`` and
+  ``save_checkpoint`` build a ``FileClient`` they do not use when no
+  ``file_client_args`` are given (their own comments say so), which logs
+  '"FileClient" will be deprecated' and '"HardDiskBackend" is the alias of
+  "LocalBackend"'. Our checkpoint hook and runner skip building it.
+* :func:`ddp_buffer_sync_cfg` -- torch 2.13 deprecates DDP's
+  ``broadcast_buffers`` (a warning per wrapped network), which MMEngine's
+  DDP wrappers always pass; it becomes ``forward_sync_buffers``.
+
 Importing :mod:`mm_cyclegan` applies :func:`patch_mmcv_ext_loader` (MMagic's
-own import needs it) and :func:`disable_albumentations_update_check`. The
+own import needs it), :func:`disable_albumentations_update_check` and
+:func:`filter_upstream_warnings`. The
 checkpoint-loading policy is not a workaround and lives in
 :mod:`mm_cyclegan.engine.checkpoint`, used by our runner and tools; other
 Runners in the process are left alone.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import inspect
 import os
+import os.path as osp
 import subprocess
-from typing import Any, Optional
+import sys
+import warnings
+from types import ModuleType
+from typing import Any, Iterator, Optional
 
 import torch
 
@@ -181,8 +207,124 @@ def disable_albumentations_update_check() -> bool:
     return True
 
 
+#: (message regex, module regex, why) of the deprecation warnings
+#: (``FutureWarning``) that importing ``mmagic.models`` prints about
+#: upstream code; nothing in mm_cyclegan or a user's config can act on them.
+UPSTREAM_WARNINGS = (
+    (r'`(Transformer2DModelOutput|DualTransformer2DModel|'
+     r'UNet2DConditionOutput|UNet2DConditionModel)` is deprecated',
+     r'diffusers\.models\.',
+     'MMagic 1.2.0 imports these from their pre-0.26 diffusers paths'),
+    (r'`torch\.jit\.script` is deprecated',
+     r'torch\.jit\._script',
+     "transformers' VITS model (imported by diffusers' AudioLDM2 pipeline, "
+     'which mmagic.models imports) scripts a function at import; '
+     'mm_cyclegan never calls torch.jit.script'),
+)
+
+
+def filter_upstream_warnings() -> None:
+    """Ignore :data:`UPSTREAM_WARNINGS` (idempotent: ``filterwarnings``
+    does not add a filter twice)."""
+    for message, module, _why in UPSTREAM_WARNINGS:
+        warnings.filterwarnings('ignore', message=message,
+                                category=FutureWarning, module=module)
+
+
+_FID_INCEPTION = 'mmagic.evaluation.functional.fid_inception'
+
+
+def load_mmagic_fid_inception() -> ModuleType:
+    """MMagic's ``fid_inception`` module, without importing its package.
+
+    The module needs only torch and torchvision; its package's
+    ``__init__`` imports ``mmagic.models`` (diffusers, transformers: ~10 s
+    and deprecation warnings). When it was imported normally already, that
+    module is returned.
+    """
+    if _FID_INCEPTION in sys.modules:
+        return sys.modules[_FID_INCEPTION]
+    name = 'mm_cyclegan._mmagic_fid_inception'
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec('mmagic')
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError('mmagic is not installed (needed for the FID '
+                          'Inception network)')
+    path = osp.join(list(spec.submodule_search_locations)[0], 'evaluation',
+                    'functional', 'fid_inception.py')
+    file_spec = importlib.util.spec_from_file_location(name, path)
+    if file_spec is None or file_spec.loader is None:
+        raise ImportError(f'cannot load {path}')
+    module = importlib.util.module_from_spec(file_spec)
+    sys.modules[name] = module
+    try:
+        file_spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module
+
+
+class _NoFileClient:
+    """Stands in for ``FileClient`` where MMEngine builds one it never
+    uses; ``infer_client`` gives ``None``."""
+
+    @staticmethod
+    def infer_client(*args: Any, **kwargs: Any) -> None:
+        return None
+
+
+@contextlib.contextmanager
+def without_unused_file_client(module: ModuleType) -> Iterator[None]:
+    """Within the block, ``module.FileClient`` is :class:`_NoFileClient`.
+
+    Only for code paths whose ``file_client_args`` is ``None``: there
+    MMEngine 0.10 calls ``FileClient.infer_client`` and then ignores the
+    result (files go through ``get_file_backend``), and building it logs
+    two deprecation warnings.
+    """
+    original = module.FileClient
+    module.FileClient = _NoFileClient  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        module.FileClient = original  # type: ignore[attr-defined]
+
+
+def ddp_buffer_sync_cfg(model_wrapper_cfg: Optional[dict]
+                        ) -> Optional[dict]:
+    """``model_wrapper_cfg`` with ``broadcast_buffers`` given to DDP as
+    ``forward_sync_buffers`` when this torch has it (2.13+), so DDP does
+    not warn that ``broadcast_buffers`` is deprecated.
+
+    The one difference: with ``forward_sync_buffers=False`` DDP still
+    copies rank 0's buffers to the other ranks once at start-up. The
+    recipes' networks (instance norm without running statistics) have no
+    buffers, and other models start with equal buffers on every rank (same
+    seed), so the copy changes nothing. Unchanged when the config sets
+    ``forward_sync_buffers`` itself or this torch lacks it.
+    """
+    if model_wrapper_cfg is None or 'broadcast_buffers' not in \
+            model_wrapper_cfg or 'forward_sync_buffers' in model_wrapper_cfg:
+        return model_wrapper_cfg
+    from torch.nn.parallel import DistributedDataParallel
+    accepted = inspect.signature(DistributedDataParallel.__init__).parameters
+    if 'forward_sync_buffers' not in accepted:
+        return model_wrapper_cfg
+    model_wrapper_cfg = dict(model_wrapper_cfg)
+    sync = model_wrapper_cfg['broadcast_buffers']
+    # None: MMEngine's wrappers pass it on, and DDP warns only when it is
+    # not None.
+    model_wrapper_cfg['broadcast_buffers'] = None
+    model_wrapper_cfg['forward_sync_buffers'] = bool(sync)
+    return model_wrapper_cfg
+
+
 def apply_all() -> None:
     """Apply every import-time workaround (idempotent): what importing
-    MMagic itself needs, and no network call at import."""
+    MMagic itself needs, no network call at import, and no upstream
+    deprecation warnings (:func:`filter_upstream_warnings`)."""
     patch_mmcv_ext_loader()
     disable_albumentations_update_check()
+    filter_upstream_warnings()

@@ -37,6 +37,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='Inception weights file (default: '
                         '$MM_CYCLEGAN_INCEPTION, then the torch hub cache)')
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--no-progress', action='store_true',
+                        help='no progress bars')
     return parser.parse_args(argv)
 
 
@@ -46,6 +48,7 @@ def main(argv=None) -> int:
     from mm_cyclegan.evaluation import InceptionWeightsMissing
     from mm_cyclegan.evaluation.inception import InceptionFeatureExtractor
     from mm_cyclegan.evaluation.real_stats import cache_folder_features
+    print('Loading the Inception network...', flush=True)
     try:
         extractor = InceptionFeatureExtractor(
             args.weights, args.resize, args.input_size, device=args.device)
@@ -53,8 +56,9 @@ def main(argv=None) -> int:
         print(error, file=sys.stderr)
         return 2
     for folder in args.folders:
-        path, computed = cache_folder_features(folder, args.cache_dir,
-                                               extractor, args.load_size)
+        path, computed = cache_folder_features(
+            folder, args.cache_dir, extractor, args.load_size,
+            progress=not args.no_progress)
         print(f'{folder}: {"written" if computed else "up to date"} {path}')
     return 0
 

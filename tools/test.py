@@ -29,6 +29,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'DIR/a2b and DIR/b2a')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         default={}, metavar='KEY=VALUE')
+    parser.add_argument('--verbose', action='store_true',
+                        help='also print the environment, the full config '
+                        'and the hook order on the console (always in the '
+                        'log file)')
     parser.add_argument('--launcher', default='none',
                         choices=['none', 'pytorch', 'slurm', 'mpi'])
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -47,7 +51,11 @@ def main(argv=None) -> int:
     )
     from mm_cyclegan.compat import init_cpu_distributed
     from mm_cyclegan.engine import CheckpointError
+    from mm_cyclegan.engine.console import set_verbose
+    from mm_cyclegan.engine.hooks import add_progress_hook
     from mm_cyclegan.evaluation import add_image_writer
+
+    set_verbose(args.verbose)
 
     # Weights only (tensors-only, strict): a test needs no optimiser state.
     args.load_from = args.checkpoint
@@ -61,7 +69,12 @@ def main(argv=None) -> int:
               'nothing to test.', file=sys.stderr)
         return 2
     add_image_writer(cfg, args.out)
+    add_progress_hook(cfg)
     init_cpu_distributed(cfg.launcher)
+    if os.environ.get('RANK', '0') == '0':
+        # Building the model and test data can take a while: say so.
+        print(f'Building the model and test data of {args.config} '
+              f'(weights: {args.checkpoint})...', flush=True)
     try:
         runner = build_runner(cfg)
     except (ValueError, TypeError) as err:

@@ -1,6 +1,7 @@
 """Train a CycleGAN from a config (OpenMMLab style).
 
     python tools/train.py configs/cyclegan_demo.py
+    python tools/train.py CONFIG --max-iters 200     # a shorter run
     python tools/train.py CONFIG --resume            # latest in work dir
     python tools/train.py CONFIG --resume PATH.pth   # a given checkpoint
     python tools/train.py CONFIG --load-from W.pth [--partial]  # weights
@@ -29,10 +30,23 @@ from mm_cyclegan.apis.training import (  # noqa: E402
     report_results,
 )
 
+EXAMPLES = """examples:
+  python tools/train.py configs/cyclegan_demo.py
+  python tools/train.py configs/cyclegan_demo.py --max-iters 200
+  python tools/train.py configs/cyclegan_demo.py --cfg-options \\
+      model.identity_weight=0.05
+  python tools/train.py configs/cyclegan_demo.py --resume
+
+--max-iters/--max-epochs keep the recipes' learning-rate shape: constant
+for the first half of the run, then linear decay to zero at its end.
+"""
+
 
 def parse_args(argv=None) -> argparse.Namespace:
     """Command-line options."""
-    parser = argparse.ArgumentParser(description='Train a CycleGAN model')
+    parser = argparse.ArgumentParser(
+        description='Train a CycleGAN model', epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config', help='config file path')
     parser.add_argument('--work-dir', help='where logs and checkpoints go')
     parser.add_argument(
@@ -56,10 +70,22 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'with loss scaling or bf16 on CUDA')
     parser.add_argument('--no-test', action='store_true',
                         help='skip the test pass after training')
+    length = parser.add_mutually_exclusive_group()
+    length.add_argument('--max-iters', type=int, metavar='N',
+                        help='train N iterations (replaces the recipe\'s '
+                        'length; a recipe\'s LR decay stays in the second '
+                        'half)')
+    length.add_argument('--max-epochs', type=int, metavar='N',
+                        help='train N epochs (passes over the larger '
+                        'domain), likewise')
+    parser.add_argument('--verbose', action='store_true',
+                        help='also print the environment, the full config '
+                        'and the hook order on the console (always in the '
+                        'log file)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         default={}, metavar='KEY=VALUE',
                         help='override config entries, e.g. '
-                        'train_cfg.max_iters=100')
+                        'model.identity_weight=0.05')
     parser.add_argument('--launcher', default='none',
                         choices=['none', 'pytorch', 'slurm', 'mpi'])
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -90,21 +116,34 @@ def _move_previous_run(cfg, runner) -> None:
 def main(argv=None) -> int:
     """Entry point; returns the process exit code."""
     args = parse_args(argv)
+    from mm_cyclegan.apis.run_length import discard_log_dir, set_run_length
     from mm_cyclegan.compat import init_cpu_distributed
-    from mm_cyclegan.engine import CheckpointError, StartupCheckError
+    from mm_cyclegan.engine import (
+        CheckpointError,
+        RunFinished,
+        StartupCheckError,
+    )
+    from mm_cyclegan.engine.console import set_verbose
+    from mm_cyclegan.engine.hooks import add_progress_hook
     from mm_cyclegan.evaluation import preflight_evaluation
 
+    set_verbose(args.verbose)
     try:
         cfg = prepare_config(args)
-    except (FileNotFoundError, ValueError) as err:
+        set_run_length(cfg, args.max_iters, args.max_epochs,
+                       args.cfg_options)
+    except (FileNotFoundError, ValueError, TypeError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
+    add_progress_hook(cfg)
     problem = preflight_data(cfg) or preflight_evaluation(cfg) or (
         None if args.overwrite else existing_run_problem(cfg))
     if problem:
         print(problem, file=sys.stderr)
         return 2
     init_cpu_distributed(cfg.launcher)
+    _say(f'Building the model, data and hooks of {args.config} '
+         f'(work dir {cfg.work_dir})...')
     try:
         # Builds every hook, checks hook arguments and channels: a config
         # mistake stops here, before the first iteration (and, with
@@ -118,8 +157,14 @@ def main(argv=None) -> int:
         return 2
     if args.overwrite:
         _move_previous_run(cfg, runner)
+    _say('Loading the training data; the first iteration is logged as soon '
+         'as it is done...')
     try:
         runner.train()
+    except RunFinished as done:
+        print(done, flush=True)
+        discard_log_dir(runner)
+        return 0
     except (CheckpointError, StartupCheckError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
@@ -128,6 +173,13 @@ def main(argv=None) -> int:
         metrics = runner.test()
     report_results(runner, metrics)
     return 0
+
+
+def _say(message: str) -> None:
+    """A start-up step on the console (main process), so a slow start is
+    never silent."""
+    if os.environ.get('RANK', '0') == '0':
+        print(message, flush=True)
 
 
 if __name__ == '__main__':

@@ -90,6 +90,7 @@ def main(argv=None) -> int:
     from mm_cyclegan.apis.translate_files import (
         collect_inputs,
         plan_jobs,
+        short_architecture,
         translate_files,
     )
     try:
@@ -107,7 +108,8 @@ def main(argv=None) -> int:
         print(translator.precision_message, file=sys.stderr)
     info = translator.info
     print(f'{info.kind} weights {info.source}: {translator.direction} '
-          f'({info.describe(translator.direction)}), '
+          f'({short_architecture(info.architecture[translator.direction])}'
+          '), '
           f'{translator.precision} on {translator.device}; '
           f'{len(jobs)} image(s) -> {args.out}', file=sys.stderr)
     summary = translate_files(

@@ -13,7 +13,9 @@ env_cfg = dict(
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=100, log_metric_by_epoch=False),
+    # MMEngine's LoggerHook that also logs the first iteration (speed, ETA).
+    logger=dict(type='EarlyLoggerHook', interval=100,
+                log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
     # Atomic, plain (weights_only) and finite checkpoints (CycleGANRunner);
     # keep the last three; old ones are deleted only after a good save.

@@ -79,7 +79,7 @@ def publish(weights: str, out_dir: str, config: Optional[str] = None,
     kind :func:`~mm_cyclegan.apis.weights.load_weights` reads;
     ``directions`` (e.g. ``['a2b']``) keeps only those generators.
     """
-    from safetensors.torch import save_file
+    from safetensors.torch import save
     loaded = load_weights(weights, config=config)
     if directions is not None:
         unknown = [d for d in directions if d not in loaded.directions]
@@ -123,8 +123,10 @@ def publish(weights: str, out_dir: str, config: Optional[str] = None,
     }
     text = json.dumps(meta, indent=2, sort_keys=True)
     os.makedirs(out_dir, exist_ok=True)
-    save_file(tensors, tensors_path + '.tmp',
-              metadata={PUBLISHED_FORMAT: text})
+    # safetensors' save_file creates its file 0600; written through open()
+    # the file gets the usual mode (0666 minus the umask), like model.json.
+    with open(tensors_path + '.tmp', 'wb') as f:
+        f.write(save(tensors, metadata={PUBLISHED_FORMAT: text}))
     os.replace(tensors_path + '.tmp', tensors_path)
     with open(json_path, 'w', encoding='utf-8') as f:
         f.write(text + '\n')

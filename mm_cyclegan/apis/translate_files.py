@@ -16,7 +16,7 @@ import glob
 import os
 import os.path as osp
 from dataclasses import dataclass, field
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, Mapping, Optional, Sequence
 
 import numpy as np
 from tqdm import tqdm
@@ -51,12 +51,30 @@ class Summary:
 
     def text(self) -> str:
         """A human summary; every failure on its own line with its reason."""
-        lines = [f'{len(self.written)} written, {len(self.skipped)} skipped '
-                 f'(output exists; --overwrite redoes them), '
-                 f'{len(self.failed)} failed']
+        counts = [f'{len(self.written)} written']
+        # Only counts that happened: "0 skipped (output exists...)" on a
+        # first run reads as if something was wrong.
+        if self.skipped:
+            counts.append(f'{len(self.skipped)} skipped (output exists; '
+                          '--overwrite redoes them)')
+        if self.failed:
+            counts.append(f'{len(self.failed)} failed')
+        lines = [', '.join(counts)]
         lines += [f'  FAILED {src}: {reason}' for src, reason in self.failed]
         lines += [f'  note: {note}' for note in self.notes]
         return '\n'.join(lines)
+
+
+def short_architecture(cfg: Mapping) -> str:
+    """A network config in a few words (``ResnetGenerator, 9 blocks, 64
+    channels``) for a one-line report; the full config is in the weights
+    file."""
+    parts = [str(cfg.get('type', 'network'))]
+    for key, unit in (('num_blocks', 'blocks'), ('num_down', 'downs'),
+                      ('base_channels', 'channels')):
+        if cfg.get(key) is not None:
+            parts.append(f'{cfg[key]} {unit}')
+    return ', '.join(parts)
 
 
 def _is_hidden(name: str) -> bool:

@@ -16,7 +16,7 @@ from .hooks import (  # noqa: F401
     TranslationVisualizationHook,
 )
 from .image_pool import ImagePool, ImagePools, make_image_pools
-from .loops import EpochsAsItersTrainLoop
+from .loops import EpochsAsItersTrainLoop, RunFinished
 from .optim_constructor import CycleGANOptimWrapperConstructor
 from .optim_wrapper import MixedPrecisionOptimWrapper
 from .runner import (
@@ -33,7 +33,8 @@ __all__ = [
     'CycleGANRunner', 'EpochsAsItersTrainLoop', 'FiniteLossHook',
     'ImagePool', 'ImagePoolHook', 'ImagePools', 'LinearDecayLR', 'LoadReport',
     'MixedPrecisionOptimWrapper',
-    'NonFiniteCheckpointError', 'RNGStateHook', 'SafeCheckpointHook',
+    'NonFiniteCheckpointError', 'RNGStateHook', 'RunFinished',
+    'SafeCheckpointHook',
     'StartupCheckError',
     'TranslationVisualizationHook', 'UnsafeCheckpointError',
     'find_resumable_checkpoint', 'load_model_weights', 'make_image_pools',

@@ -9,6 +9,25 @@ from torch.utils.data import DataLoader
 
 from mm_cyclegan.registry import LOOPS
 
+from .runner import StartupCheckError
+from .schedulers import decay_problem
+
+
+class RunFinished(Exception):
+    """Resumed a run that has already reached its last iteration."""
+
+    def __init__(self, iteration: int, max_iters: int,
+                 checkpoint: Optional[str] = None) -> None:
+        self.iteration, self.max_iters = iteration, max_iters
+        self.checkpoint = checkpoint
+        source = f', {checkpoint}' if checkpoint else ''
+        super().__init__(
+            f'Nothing to do: the run already finished (iteration '
+            f'{iteration} of {max_iters}{source}). To train longer: '
+            f'--resume --max-iters N (N > {max_iters}; a recipe\'s LR '
+            'decay re-fits to the new length); to start again: --work-dir '
+            'NEW_DIR or --overwrite.')
+
 
 class EpochIterator:
     """Endless batches from a finite dataloader, one pass per epoch.
@@ -111,8 +130,12 @@ class EpochsAsItersTrainLoop(IterBasedTrainLoop):
         (seed, epoch, index), so the data is exactly what the uninterrupted
         run would have seen.
         """
+        if self._iter > 0 and self._iter >= self._max_iters:
+            raise RunFinished(self._iter, self._max_iters,
+                              getattr(self.runner, '_resumed_from', None))
         sampler = _sampler(self.dataloader)
         if self._iter > 0 and hasattr(sampler, 'skip_next'):
+            self._check_schedule()
             epoch, done = divmod(self._iter, self.epoch_length)
             batch_size = self.dataloader.batch_size or 1
             print_log(f'Resuming at iteration {self._iter}: epoch {epoch}, '
@@ -126,7 +149,19 @@ class EpochsAsItersTrainLoop(IterBasedTrainLoop):
             sampler.skip_next(done * batch_size)
             self.dataloader_iterator = EpochIterator(self.dataloader, epoch)
             return self._train_from_here()
+        self._check_schedule()
         return super().run()
+
+    def _check_schedule(self) -> None:
+        """Refuse a learning-rate decay that does not fit the run (the
+        schedulers are built after the loop, before ``run``)."""
+        schedulers = self.runner.param_schedulers or []
+        if isinstance(schedulers, dict):
+            schedulers = [s for group in schedulers.values() for s in group]
+        for scheduler in schedulers:
+            problem = decay_problem(scheduler, self.max_iters)
+            if problem:
+                raise StartupCheckError(problem)
 
     def _train_from_here(self):
         """The body of IterBasedTrainLoop.run after its skip."""

@@ -25,11 +25,11 @@ DEVICE_TYPES = ('auto', 'cpu', 'cuda')
 _warned = set()
 
 
-def _warn_once(message: str) -> None:
+def _warn_once(message: str, level: int = 30) -> None:
     # Two wrappers (generators, discriminators) share one message.
     if message not in _warned:
         _warned.add(message)
-        print_log(message, logger='current', level=30)
+        print_log(message, logger='current', level=level)
 
 
 def _param_device_type(optimizer: torch.optim.Optimizer) -> str:
@@ -105,6 +105,14 @@ class MixedPrecisionOptimWrapper(OptimWrapper):
         self._static_scale: Optional[float] = None
         if self.cast_dtype == torch.float16:
             self.loss_scaler = self._build_scaler(loss_scale)
+        # What dtype='auto' chose, once for both optimisers (level INFO).
+        scaling = ''
+        if self.loss_scaler is not None:
+            scaling = ', loss scaling ' + (
+                'dynamic' if self._static_scale is None
+                else f'{self._static_scale:g}')
+        _warn_once(f'Mixed precision: {self.precision} autocast on '
+                   f'{device_type}{scaling}', level=20)
         if device_type == 'cpu':
             if self.cast_dtype == torch.float16:
                 _warn_once('Mixed precision: float16 autocast on a CPU is '

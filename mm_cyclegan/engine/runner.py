@@ -7,6 +7,7 @@ import os
 import os.path as osp
 from typing import Optional
 
+import mmengine.runner.checkpoint as mmengine_checkpoint
 import torch
 from mmengine.dist import all_reduce, is_distributed, master_only
 from mmengine.hooks import CheckpointHook
@@ -14,7 +15,11 @@ from mmengine.logging import MMLogger
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
-from mm_cyclegan.compat import cpu_ddp_wrapper_cfg
+from mm_cyclegan.compat import (
+    cpu_ddp_wrapper_cfg,
+    ddp_buffer_sync_cfg,
+    without_unused_file_client,
+)
 from mm_cyclegan.datasets.padding import padded_size
 from mm_cyclegan.datasets.transforms import PAD_MULTIPLE
 from mm_cyclegan.datasets.unpaired_dataset import UnpairedImageDataset
@@ -29,6 +34,7 @@ from .checkpoint import (
     non_finite_tensors,
     read_checkpoint,
 )
+from .console import quiet_console
 
 
 class StartupCheckError(ValueError):
@@ -105,6 +111,7 @@ class CycleGANRunner(Runner):
         # The file being saved, for the seal's error message (MMEngine's
         # save_checkpoint calls the hook without the file name).
         self._saving: Optional[str] = None
+        self._resumed_from: Optional[str] = None
         super().__init__(*args, **kwargs)
         self._check_config_values()
         self._check_checkpoint_hook_args()
@@ -275,9 +282,18 @@ class CycleGANRunner(Runner):
         """Save like MMEngine, but through a temporary file and a rename."""
         final = osp.join(out_dir, filename)
         self._saving = final
+        # file_client_args: third positional (CheckpointHook) or keyword.
+        client_args = args[0] if args else kwargs.get('file_client_args')
         try:
-            super().save_checkpoint(out_dir, filename + '.tmp', *args,
-                                    **kwargs)
+            if client_args is None:
+                # MMEngine builds a FileClient it does not use here (see
+                # mm_cyclegan.compat.without_unused_file_client).
+                with without_unused_file_client(mmengine_checkpoint):
+                    super().save_checkpoint(out_dir, filename + '.tmp',
+                                            *args, **kwargs)
+            else:
+                super().save_checkpoint(out_dir, filename + '.tmp', *args,
+                                        **kwargs)
         finally:
             self._saving = None
         os.replace(final + '.tmp', final)
@@ -307,6 +323,7 @@ class CycleGANRunner(Runner):
     def resume(self, filename: str, *args, **kwargs) -> None:
         """Resume from a plain checkpoint (see :mod:`.checkpoint`)."""
         self._resuming = True
+        self._resumed_from = filename  # named if the run turns out finished
         try:
             super().resume(filename, *args, **kwargs)
         finally:
@@ -366,9 +383,18 @@ class CycleGANRunner(Runner):
         self._has_loaded = True
         return None
 
+    def build_logger(self, *args, **kwargs) -> MMLogger:
+        """MMEngine's logger whose console leaves out the environment,
+        config and hook table (they stay in the log file; see
+        :mod:`mm_cyclegan.engine.console`)."""
+        logger = super().build_logger(*args, **kwargs)
+        quiet_console(logger)
+        return logger
+
     def wrap_model(self, model_wrapper_cfg: Optional[dict], model):
         """Wrap for DDP; on CPU the wrappers get ``device_ids=None``."""
         if self.distributed:
-            model_wrapper_cfg = cpu_ddp_wrapper_cfg(model_wrapper_cfg)
+            model_wrapper_cfg = ddp_buffer_sync_cfg(
+                cpu_ddp_wrapper_cfg(model_wrapper_cfg))
         return super().wrap_model(model_wrapper_cfg, model)
 

@@ -27,7 +27,9 @@ class TranslationImageWriter(BaseMetric):
     Returns no metrics.
     """
 
-    default_prefix: Optional[str] = None
+    # It returns no metric names to prefix ('' keeps MMEngine from warning
+    # that the prefix is not set).
+    default_prefix: Optional[str] = ''
 
     def __init__(self, out_dir: str, collect_device: str = 'cpu') -> None:
         super().__init__(collect_device=collect_device)
@@ -68,6 +70,15 @@ class TranslationImageWriter(BaseMetric):
         """Nothing to score; the files are the result."""
         self._used.clear()
         return {}
+
+    def evaluate(self, size: int) -> dict:
+        """Nothing to gather across processes: each wrote its own files.
+
+        MMEngine's ``evaluate`` would warn that ``self.results`` is empty
+        (the images were written; there are no results to keep).
+        """
+        self.results.clear()
+        return self.compute_metrics([])
 
 
 def add_image_writer(cfg: Any, out_dir: Optional[str]) -> None:

@@ -129,13 +129,15 @@ def build_fid_inception() -> nn.Module:
     pytorch-fid's ``fid_inception_v3``; ``state_dict()`` keys are those of
     ``pt_inception-2015-12-05-6726825d.pth``.
     """
-    from mmagic.evaluation.functional.fid_inception import (
-        FIDInceptionA,
-        FIDInceptionC,
-        FIDInceptionE_1,
-        FIDInceptionE_2,
-    )
     from torchvision.models.inception import Inception3
+
+    from mm_cyclegan.compat import load_mmagic_fid_inception
+
+    # Not ``from mmagic.evaluation...``: that imports mmagic.models (~10 s).
+    blocks = load_mmagic_fid_inception()
+    FIDInceptionA, FIDInceptionC = blocks.FIDInceptionA, blocks.FIDInceptionC
+    FIDInceptionE_1 = blocks.FIDInceptionE_1
+    FIDInceptionE_2 = blocks.FIDInceptionE_2
     net = Inception3(num_classes=1008, aux_logits=False, init_weights=False,
                      transform_input=False)
     net.Mixed_5b = FIDInceptionA(192, pool_features=32)

@@ -128,7 +128,7 @@ class TranslationMetric(BaseMetric):
         batch_size: Images per Inception forward pass.
         device: Device of the Inception network.
         collect_device: Where results are gathered in distributed runs.
-        prefix: Prefix of the metric names (none by default).
+        prefix: Prefix of the metric names (none by default: ``''``).
 
     ``process`` takes the model's test outputs: one mapping per sample with
     ``real_a``, ``real_b``, ``fake_a``, ``fake_b`` and (for the cycle
@@ -150,7 +150,10 @@ class TranslationMetric(BaseMetric):
     Inception weights ``cycle_l1_mean``; ``kid_mean`` follows.
     """
 
-    default_prefix: Optional[str] = None
+    # '' (not None): the names carry their direction already ('a2b/fid')
+    # and checkpoints are selected by them; MMEngine warns ("The prefix is
+    # not set") only for None and adds a prefix only when non-empty.
+    default_prefix: Optional[str] = ''
 
     def __init__(self,
                  inception_weights: Optional[str] = None,

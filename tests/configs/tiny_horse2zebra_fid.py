@@ -27,7 +27,7 @@ test_evaluator = _metric
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 train_cfg = dict(max_iters=6, val_interval=2)
-param_scheduler = [dict(type='LinearDecayLR', by_epoch=False, begin=3,
-                        end=6)]
+param_scheduler = [dict(type='LinearDecayLR', by_epoch=False,
+                        decay_start_fraction=0.5)]
 default_hooks = dict(checkpoint=dict(interval=2, save_best='auto',
                                      rule='less'))

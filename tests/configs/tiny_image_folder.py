@@ -14,8 +14,8 @@ train_dataloader = dict(
         load_size=72,
         crop_size=64))
 train_cfg = dict(max_iters=4)
-param_scheduler = [dict(type='LinearDecayLR', by_epoch=False, begin=2,
-                        end=4)]
+param_scheduler = [dict(type='LinearDecayLR', by_epoch=False,
+                        decay_start_fraction=0.5)]
 custom_hooks = [
     dict(type='FiniteLossHook'),
     dict(type='ImagePoolHook', pool_size=2, swap_prob=0.5),

@@ -28,8 +28,8 @@ optim_wrapper = dict(
         optimizer=dict(type='Adam', lr=2e-4, betas=(0.5, 0.999))),
     discriminators=dict(
         optimizer=dict(type='Adam', lr=2e-4, betas=(0.5, 0.999))))
-param_scheduler = [dict(type='LinearDecayLR', by_epoch=False, begin=3,
-                        end=6)]
+param_scheduler = [dict(type='LinearDecayLR', by_epoch=False,
+                        decay_start_fraction=0.5)]
 
 default_hooks = dict(
     logger=dict(interval=1),

@@ -5,9 +5,11 @@ import os
 import os.path as osp
 from typing import Any
 
+import mmengine.hooks.checkpoint_hook as mmengine_checkpoint_hook
 from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
 
+from mm_cyclegan.compat import without_unused_file_client
 from mm_cyclegan.registry import HOOKS
 
 
@@ -38,7 +40,17 @@ class SafeCheckpointHook(CheckpointHook):
       checkpoint.
     * ``last_checkpoint`` holds the file name relative to the work dir, so
       a copied or moved work dir resumes from its own files.
+
+    It also skips the unused ``FileClient`` (and its two deprecation
+    warnings) that MMEngine builds when ``file_client_args`` is not given.
     """
+
+    def before_train(self, runner) -> None:
+        """MMEngine's set-up, without the unused ``FileClient``."""
+        if self.file_client_args is not None:
+            return super().before_train(runner)
+        with without_unused_file_client(mmengine_checkpoint_hook):
+            super().before_train(runner)
 
     def _save_checkpoint_with_step(self, runner, step, meta) -> None:
         backend = self.file_backend  # type: ignore[has-type]

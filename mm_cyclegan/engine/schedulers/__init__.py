@@ -1,4 +1,8 @@
 """Parameter schedulers."""
-from .linear_decay import LinearDecayLR, LinearDecayParamScheduler
+from .linear_decay import (
+    LinearDecayLR,
+    LinearDecayParamScheduler,
+    decay_problem,
+)
 
-__all__ = ['LinearDecayLR', 'LinearDecayParamScheduler']
+__all__ = ['LinearDecayLR', 'LinearDecayParamScheduler', 'decay_problem']
