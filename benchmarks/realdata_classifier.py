@@ -5,7 +5,7 @@ train images (random crops and flips); the other 20 % are held out for the
 realism check in :mod:`benchmarks.realdata_metrics`. It gives
 
 * ``predict``: P(domain b) per image (translation success);
-* ``features``: the global average of every block's activations,
+* ``features``: the spatial mean and std of every block's activations,
   standardised with the training images' statistics. The classifier knows
   the domains, and its early blocks see colour, sharpness and noise, so a
   distance in this space (KID) penalises outputs that only fool the last
@@ -49,24 +49,28 @@ class DomainClassifier(nn.Module):
             channels = width
         self.blocks = nn.ModuleList(blocks)
         self.head = nn.Linear(channels, 2)
-        self.register_buffer('feat_mean', torch.zeros(sum(widths)))
-        self.register_buffer('feat_std', torch.ones(sum(widths)))
+        # Feature standardisation, set by fit_feature_scale (not cached:
+        # cheap to recompute, and free to change with the feature set).
+        self.feat_mean: Optional[Tensor] = None
+        self.feat_std: Optional[Tensor] = None
 
     def _run(self, x: Tensor) -> tuple[Tensor, list[Tensor]]:
         pooled = []
         for k, block in enumerate(self.blocks):
             x = block(x)
-            pooled.append(x.mean(dim=(2, 3)))
+            # Mean and spatial std per channel: the std is what blur
+            # (less) and noise (more) change most.
+            pooled += [x.mean(dim=(2, 3)), x.flatten(2).std(dim=2)]
             if k < len(self.blocks) - 1:
                 x = F.max_pool2d(x, 2)
-        return self.head(pooled[-1]), pooled
+        return self.head(pooled[-2]), pooled
 
     def forward(self, x: Tensor) -> Tensor:
         """Logits ``(N, 2)`` of ``[-1, 1]`` RGB images."""
         return self._run(x)[0]
 
     def raw_features(self, x: Tensor) -> Tensor:
-        """Every block's spatial mean, concatenated ``(N, sum(widths))``."""
+        """Every block's spatial mean and std, ``(N, 2 * sum(widths))``."""
         return torch.cat(self._run(x)[1], dim=1)
 
 
@@ -126,13 +130,17 @@ def train_classifier(train_a: Tensor, train_b: Tensor, size: int,
             log(f'[classifier] epoch {epoch + 1}/{epochs} loss '
                 f'{total / len(images):.3f}')
     model.eval()
-    with torch.no_grad():
-        centre = (images.shape[-1] - size) // 2
-        feats = model.raw_features(as_float(
-            images[:, :, centre:centre + size, centre:centre + size]))
-    model.feat_mean.copy_(feats.mean(0))
-    model.feat_std.copy_(feats.std(0).clamp_min(1e-6))
     return model
+
+
+@torch.no_grad()
+def fit_feature_scale(model: DomainClassifier, images: Tensor) -> None:
+    """Standardise :func:`features` with the statistics of ``uint8``
+    images (the classifier's training images, resized to the test size)."""
+    feats = torch.cat([model.raw_features(as_float(chunk))
+                       for chunk in images.split(64)])
+    model.feat_mean = feats.mean(0)
+    model.feat_std = feats.std(0).clamp_min(1e-6)
 
 
 @torch.no_grad()
@@ -145,6 +153,8 @@ def predict_b(model: DomainClassifier, images: Tensor) -> Tensor:
 @torch.no_grad()
 def features(model: DomainClassifier, images: Tensor) -> Tensor:
     """Standardised features of ``uint8`` images, ``(N, D)`` float64."""
+    if model.feat_mean is None or model.feat_std is None:
+        raise RuntimeError('call fit_feature_scale before features')
     raw = torch.cat([model.raw_features(as_float(chunk))
                      for chunk in images.split(64)])
     return ((raw - model.feat_mean) / model.feat_std).double()
@@ -176,12 +186,15 @@ def cached_classifier(cache: str, key: str,
     ``build()`` (then stored)."""
     if osp.isfile(cache):
         stored = torch.load(cache, map_location='cpu', weights_only=True)
-        if stored.get('key') == key:
-            model = DomainClassifier()
-            model.load_state_dict(stored['state_dict'])
-            model.eval()
-            print(f'[classifier] cached: {cache}', file=sys.stderr)
-            return model
+        model = DomainClassifier()
+        try:
+            if stored.get('key') == key:
+                model.load_state_dict(stored['state_dict'])
+                model.eval()
+                print(f'[classifier] cached: {cache}', file=sys.stderr)
+                return model
+        except RuntimeError:  # another network layout: train anew
+            pass
     model = build()
     os.makedirs(osp.dirname(osp.abspath(cache)), exist_ok=True)
     torch.save(dict(key=key, state_dict=model.state_dict()), cache)
@@ -195,12 +208,18 @@ def get_classifier(data_root: str, train: dict, size: int, cache: str,
     """Train (or load) the classifier on the non-held-out train images.
 
     ``train`` holds ``uint8`` train images at the load size
-    (``dict(a=..., b=...)``) in file order.
+    (``dict(a=..., b=...)``) in file order; the features are standardised
+    with the same images' centre crops.
     """
     report = log or (lambda m: print(m, file=sys.stderr, flush=True))
     keep_a, _ = split_holdout(len(train['a']), seed)
     keep_b, _ = split_holdout(len(train['b']), seed + 1)
     key = data_key(data_root, size, seed, epochs)
-    return cached_classifier(cache, key, lambda: train_classifier(
+    model = cached_classifier(cache, key, lambda: train_classifier(
         train['a'][keep_a], train['b'][keep_b], size, seed, epochs,
         report))
+    images = torch.cat([train['a'][keep_a], train['b'][keep_b]])
+    top = (images.shape[-1] - size) // 2
+    fit_feature_scale(model,
+                      images[:, :, top:top + size, top:top + size])
+    return model
