@@ -125,6 +125,7 @@ def prepare(args: argparse.Namespace) -> dict:
     train = rd.load_split(root, 'train', args.size)
     cache = osp.join(args.work_dir, args.dataset,
                      f'classifier_{args.size}px.pth')
+    tic = time.perf_counter()
     classifier = rc.get_classifier(
         root, rd.load_split(root, 'train', args.size,
                             rd.load_size_for(args.size)),
@@ -132,7 +133,8 @@ def prepare(args: argparse.Namespace) -> dict:
         log)
     accuracy = rc.accuracy(classifier, test['a'], test['b'])
     log(f'domain classifier: test accuracy {accuracy:.3f} '
-        f'({len(test["a"])} + {len(test["b"])} images)')
+        f'({len(test["a"])} + {len(test["b"])} images; ready in '
+        f'{time.perf_counter() - tic:.0f} s)')
     checks = {}
     for domain, offset in (('a', 0), ('b', 1)):
         _, held = rc.split_holdout(len(train[domain]),

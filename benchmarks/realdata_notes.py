@@ -67,7 +67,8 @@ def describe(args: argparse.Namespace, model_cfg: dict, pool: tuple,
         'upsampling (its only kind), identity 0.5 absolute, '
         f'discriminators first, GANImageBuffer({pool[0]})',
         f'Adam lr={args.lr:g} betas={quality.BETAS}, constant to iter '
-        f'{begin}, then linear to 0 (both); same recorded data stream per '
+        f'{begin}, then linear to 0 (both; the benchmark\'s schedule, '
+        'not the recipe\'s); same recorded data stream per '
         'seed (sha256 ' + ', '.join(f['stream_sha256'] for f in facts) +
         ')',
         f'same initial weights: {shared[0]} of {shared[1]} tensors of ours '
