@@ -178,8 +178,10 @@ def run_seed(args: argparse.Namespace, ready: dict, model_cfg: dict,
     """Train and score both models for one seed; ``(runs, facts)``."""
     log(f'seed {seed}: recording {args.iters} training batches ...')
     tic = time.perf_counter()
-    stream = rd.record_train_stream(ready['root'], args.size, args.iters,
-                                    seed, args.batch_size)
+    # Decoding JPEGs dominates: one worker per thread when there are two.
+    stream = rd.record_train_stream(
+        ready['root'], args.size, args.iters, seed, args.batch_size,
+        workers=args.threads if args.threads > 1 else 0)
     data_seconds = time.perf_counter() - tic
     test = ready['test']
     probe = tuple(rd.as_float(test[d][:2]) for d in 'ab')

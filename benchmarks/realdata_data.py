@@ -47,12 +47,15 @@ def as_float(images: torch.Tensor) -> torch.Tensor:
 
 
 def record_train_stream(data_root: str, size: int, iters: int, seed: int,
-                        batch_size: int = 1) -> list[tuple]:
+                        batch_size: int = 1,
+                        workers: int = 0) -> list[tuple]:
     """``iters`` training batches ``(a, b)`` as ``uint8``, as a run makes.
 
     ``UnpairedImageDataset`` (resize to :func:`load_size_for` ``(size)``,
     random ``size`` crop, random flip, B drawn at random) with the
     ``UnpairedEpochSampler`` seeded by ``seed`` and ``set_epoch`` per pass.
+    Samples do not depend on ``workers`` (decoding processes): each draws
+    from its own seeded generators.
     """
     from mm_cyclegan.datasets import UnpairedEpochSampler, UnpairedImageDataset
 
@@ -61,7 +64,7 @@ def record_train_stream(data_root: str, size: int, iters: int, seed: int,
         crop_size=size, seed=seed)
     sampler = UnpairedEpochSampler(dataset, shuffle=True, seed=seed)
     loader = DataLoader(dataset, batch_size=batch_size, sampler=sampler,
-                        collate_fn=default_collate, num_workers=0,
+                        collate_fn=default_collate, num_workers=workers,
                         drop_last=True)
     batches: list[tuple] = []
     epoch = 0

@@ -9,7 +9,7 @@ import torch
 from PIL import Image
 
 from benchmarks import realdata, realdata_classifier, realdata_metrics
-from benchmarks.realdata_data import load_split
+from benchmarks.realdata_data import load_split, record_train_stream
 from benchmarks.realdata_report import wrecked
 from mm_cyclegan.evaluation import (
     InceptionWeightsMissing,
@@ -155,3 +155,15 @@ def test_realism_kid_ranks_degraded_real_images_worse(tmp_path):
             model, train[domain][fit:], test[domain])
         for name in ('blurred', 'noised', 'colour_shifted'):
             assert scores[name] > scores['real'] + 0.2, (domain, scores)
+
+
+def test_recorded_stream_does_not_depend_on_workers(tmp_path):
+    root = make_image_folder(tmp_path, count=3, size=(24, 24))
+    streams = [record_train_stream(root, SIZE, 7, seed=1, workers=w)
+               for w in (0, 2)]
+    other_seed = record_train_stream(root, SIZE, 7, seed=2)
+    assert len(streams[0]) == 7
+    for x, y in zip(*streams):
+        assert torch.equal(x[0], y[0]) and torch.equal(x[1], y[1])
+    assert any(not torch.equal(x[0], y[0])
+               for x, y in zip(streams[0], other_seed))
