@@ -86,7 +86,7 @@ def parse_args(argv: Optional[list] = None) -> argparse.Namespace:
     p.add_argument('--log-interval', type=int, default=500)
     p.add_argument('--min-accuracy', type=float, default=0.85,
                    help='refuse to score below this classifier accuracy')
-    p.add_argument('--classifier-epochs', type=int, default=15)
+    p.add_argument('--classifier-epochs', type=int, default=30)
     p.add_argument('--classifier-seed', type=int, default=0)
     p.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs',
                                                   'realdata'),

@@ -97,7 +97,7 @@ def _augment(images: Tensor, size: int, gen: torch.Generator) -> Tensor:
 
 
 def train_classifier(train_a: Tensor, train_b: Tensor, size: int,
-                     seed: int = 0, epochs: int = 15,
+                     seed: int = 0, epochs: int = 30,
                      log: Callable[[str], None] = print
                      ) -> DomainClassifier:
     """Fit a :class:`DomainClassifier` on ``uint8`` images (larger than
@@ -202,7 +202,7 @@ def cached_classifier(cache: str, key: str,
 
 
 def get_classifier(data_root: str, train: dict, size: int, cache: str,
-                   seed: int = 0, epochs: int = 15,
+                   seed: int = 0, epochs: int = 30,
                    log: Optional[Callable[[str], None]] = None
                    ) -> DomainClassifier:
     """Train (or load) the classifier on the non-held-out train images.
