@@ -80,7 +80,10 @@ def parse_args(argv: Optional[list] = None) -> argparse.Namespace:
                    help='fraction of --iters after which the LR decays '
                    'linearly to 0 (both models)')
     p.add_argument('--batch-size', type=int, default=1)
-    p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--threads', type=int, default=2,
+                   help='torch threads (2 on an idle 2-core machine; on a '
+                   'busy one 1 is much faster: the threads wait for each '
+                   'other)')
     p.add_argument('--warmup', type=int, default=2,
                    help='untimed steps on copies of each model first')
     p.add_argument('--log-interval', type=int, default=500)
