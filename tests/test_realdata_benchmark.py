@@ -1,0 +1,169 @@
+"""benchmarks/realdata.py: a 1-seed smoke run on tiny images, and the
+checks behind its measures (realism ranking, wrecked rule, refusal)."""
+import json
+import os
+import os.path as osp
+
+import pytest
+import torch
+from PIL import Image
+
+from benchmarks import realdata, realdata_classifier, realdata_metrics
+from benchmarks.realdata_data import load_split, record_train_stream
+from benchmarks.realdata_report import wrecked
+from mm_cyclegan.evaluation import (
+    InceptionWeightsMissing,
+    find_inception_weights,
+)
+from tests.helpers import make_image_folder, shared_data
+
+SIZE = 16
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny tensors: one intra-op thread."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _options(tmp_path, *extra):
+    return ['--dataset', 'horse2zebra', '--data-root',
+            str(tmp_path / 'data'), '--seeds', '0', '--iters', '3',
+            '--size', str(SIZE), '--classifier-epochs', '1',
+            '--warmup', '0', '--threads', '1', '--grid-rows', '3',
+            '--log-interval', '1', '--work-dir', str(tmp_path / 'work'),
+            *extra]
+
+
+@pytest.fixture(scope='module')
+def smoke(tmp_path_factory):
+    """One tiny run (random 24 px images, 3 iterations, threshold 0)."""
+    tmp_path = tmp_path_factory.mktemp('realdata')
+    make_image_folder(tmp_path / 'data' / 'horse2zebra', count=10,
+                      size=(24, 24))
+    code = realdata.main(_options(tmp_path, '--min-accuracy', '0'))
+    out = tmp_path / 'work' / 'horse2zebra'
+    return dict(tmp=tmp_path, code=code, out=out,
+                report=(out / 'realdata.md').read_text(),
+                data=json.loads((out / 'realdata.json').read_text()))
+
+
+def _rows(report):
+    return [[c.strip() for c in line.strip('|').split('|')]
+            for line in report.splitlines()
+            if line.startswith('|') and not line.startswith('|---')]
+
+
+def test_smoke_run_scores_both_models(smoke):
+    assert smoke['code'] == 0
+    rows = _rows(smoke['report'])
+    labels = [r[0] for r in rows]
+    # Summary (identity, ours, MMagic) then one line per run.
+    assert labels.count('model') == 2
+    assert labels.count('ours') == 2
+    assert labels.count('MMagic 1.2.0 built-in') == 2
+    assert 'identity (input as output)' in labels
+    runs = smoke['data']['runs']
+    assert sorted(r['model'] for r in runs) == ['mmagic', 'ours']
+    for run in runs:
+        for direction in ('a2b', 'b2a'):
+            scores = run[direction]
+            assert 0.0 <= scores['success'] <= 1.0
+            assert -1.0 <= scores['ssim'] <= 1.0
+            assert scores['cycle_l1'] > 0.0
+        assert run['seconds'] > 0.0
+    identity = smoke['data']['identity']['a2b']
+    assert identity['ssim'] == pytest.approx(1.0)
+    assert identity['cycle_l1'] == 0.0
+
+
+def test_smoke_run_writes_grid_and_fid_status(smoke):
+    grid = Image.open(smoke['out'] / 'grid_seed0.png')
+    # 3 rows; a | ours | MMagic, a gap, b | ours | MMagic.
+    assert grid.size == (6 * SIZE + 4, 3 * SIZE)
+    assert 'grid_seed0.png' in smoke['report']
+    try:
+        find_inception_weights()
+        assert 'inception_a2b_fid' in smoke['data']['runs'][0]
+    except InceptionWeightsMissing:
+        assert 'FID/KID (Inception): not computed' in smoke['report']
+    assert f'test accuracy {smoke["data"]["classifier_accuracy"]:.3f}' \
+        in smoke['report']
+
+
+def test_refuses_to_score_with_a_weak_classifier(smoke, capsys):
+    # Random images: the (cached) classifier cannot be perfect.
+    assert smoke['data']['classifier_accuracy'] < 1.0
+    out = smoke['tmp'] / 'refused'
+    code = realdata.main(_options(smoke['tmp'], '--min-accuracy', '1',
+                                  '--out-dir', str(out)))
+    assert code == 3
+    assert 'refusing to score' in capsys.readouterr().err
+    assert not osp.exists(out / 'realdata.md')
+
+
+def test_wrecked_is_relative_to_the_mean_of_all_runs():
+    def run(a2b, b2a):
+        return dict(a2b=dict(ssim=a2b), b2a=dict(ssim=b2a))
+
+    runs = {('ours', 0): run(0.63, 0.64), ('ours', 1): run(0.66, 0.63),
+            ('mmagic', 0): run(0.58, 0.65), ('mmagic', 1): run(0.60, 0.25),
+            ('mmagic', 2): run(0.21, 0.62)}
+    flags = wrecked(runs)
+    means = [sum(r[d]['ssim'] for r in runs.values()) / len(runs)
+             for d in ('a2b', 'b2a')]
+    for key, value in runs.items():
+        expected = (value['a2b']['ssim'] < means[0] - 0.2
+                    or value['b2a']['ssim'] < means[1] - 0.2)
+        assert flags[key] == expected
+    assert sum(flags.values()) == 2
+
+
+def _real_subset(tmp_path, count_train, count_test):
+    """The first images of shared horse2zebra, linked into tmp_path."""
+    source = shared_data('horse2zebra')
+    if not osp.isdir(source):
+        pytest.skip(f'shared data {source} not found')
+    for split, count in (('train', count_train), ('test', count_test)):
+        for domain in 'AB':
+            folder = tmp_path / f'{split}{domain}'
+            folder.mkdir()
+            names = sorted(os.listdir(osp.join(source, f'{split}{domain}')))
+            for name in names[:count]:
+                os.symlink(osp.join(source, f'{split}{domain}', name),
+                           folder / name)
+    return str(tmp_path)
+
+
+def test_realism_kid_ranks_degraded_real_images_worse(tmp_path):
+    size, fit = 32, 50
+    root = _real_subset(tmp_path, fit + 25, 25)
+    # Whole images at the test size: flips are the only augmentation.
+    train = load_split(root, 'train', size)
+    test = load_split(root, 'test', size)
+    fitted = torch.cat([train['a'][:fit], train['b'][:fit]])
+    model = realdata_classifier.train_classifier(
+        train['a'][:fit], train['b'][:fit], size, seed=0, epochs=8,
+        log=lambda message: None)
+    realdata_classifier.fit_feature_scale(model, fitted)
+    for domain in 'ab':
+        # Real images the classifier never saw vs the test set.
+        scores = realdata_metrics.realism_check(
+            model, train[domain][fit:], test[domain])
+        for name in ('blurred', 'noised', 'colour_shifted'):
+            assert scores[name] > scores['real'] + 0.2, (domain, scores)
+
+
+def test_recorded_stream_does_not_depend_on_workers(tmp_path):
+    root = make_image_folder(tmp_path, count=3, size=(24, 24))
+    streams = [record_train_stream(root, SIZE, 7, seed=1, workers=w)
+               for w in (0, 2)]
+    other_seed = record_train_stream(root, SIZE, 7, seed=2)
+    assert len(streams[0]) == 7
+    for x, y in zip(*streams):
+        assert torch.equal(x[0], y[0]) and torch.equal(x[1], y[1])
+    assert any(not torch.equal(x[0], y[0])
+               for x, y in zip(streams[0], other_seed))
