@@ -238,3 +238,101 @@ def test_command_line_tool_downloads(server, tmp_path):
         capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / 'data' / 'toy' / 'testB').is_dir()
+
+
+# --- Extraction caps (zip bombs) -------------------------------------------
+
+
+def make_bomb(path, size=401 * 1024**2, members=1, prefix='toy/trainA/'):
+    """Zeros deflate ~1000x: a ~400 KB archive unpacking to ``size``."""
+    block = bytes(1 << 20)
+    with zipfile.ZipFile(path, 'w', zipfile.ZIP_DEFLATED) as zf:
+        for k in range(members):
+            with zf.open(f'{prefix}zeros{k}.png', 'w') as out:
+                for _ in range(size // members // len(block)):
+                    out.write(block)
+    return Path(path).stat().st_size
+
+
+def test_a_zip_bomb_is_refused_before_anything_is_written(server, tmp_path):
+    served, base = server
+    packed = make_bomb(served / 'bomb.zip')
+    assert packed < 1024**2  # ~400 KB for 401 MB
+    root = tmp_path / 'data'
+    with pytest.raises(DownloadError, match='zip bomb|max_member_bytes'):
+        download_dataset('bomb', root=str(root), url=f'{base}/bomb.zip',
+                         progress=False)
+    assert not (root / 'bomb').exists()
+    assert leftovers(root) == []
+    # Directly: refused from the central directory, nothing unpacked.
+    target = tmp_path / 'target'
+    with pytest.raises(DownloadError, match='zeros0.png'):
+        download.safe_extract(str(served / 'bomb.zip'), str(target))
+    assert [p for p in target.rglob('*') if p.is_file()] == []
+
+
+@pytest.mark.parametrize('limit, match', [
+    (dict(max_total_bytes=3 * 1024**2), 'max_total_bytes'),
+    (dict(max_member_bytes=1024**2), 'max_member_bytes'),
+    (dict(max_ratio=50.0), 'max_ratio=50'),
+    (dict(max_members=2), 'max_members=2'),
+])
+def test_each_cap_refuses_and_names_itself(tmp_path, limit, match):
+    # 4 members of 2 MiB zeros: 8 MiB in total, ratio ~1000.
+    archive = tmp_path / 'many.zip'
+    make_bomb(archive, size=8 * 1024**2, members=4)
+    loose = download.ExtractLimits(max_total_bytes=None,
+                                   max_member_bytes=None, max_ratio=None,
+                                   max_members=None)
+    download.safe_extract(str(archive), str(tmp_path / 'ok'), loose)
+    assert len(list((tmp_path / 'ok').rglob('zeros*.png'))) == 4
+    target = tmp_path / 'refused'
+    with pytest.raises(DownloadError, match=match):
+        download.safe_extract(str(archive), str(target),
+                              loose._replace(**limit))
+    assert [p for p in target.rglob('*') if p.is_file()] == []
+
+
+def test_default_caps_accept_real_looking_archives(server, tmp_path):
+    # Images do not compress: a 2 MiB random "image" passes every cap.
+    served, base = server
+    make_zip(served / 'big.zip', extra={
+        'toy/trainA/big.png': np.random.default_rng(0).bytes(2 * 1024**2)})
+    folder = download_dataset('big', root=str(tmp_path),
+                              url=f'{base}/big.zip', progress=False)
+    assert (Path(folder) / 'trainA' / 'big.png').stat().st_size == 2 * 1024**2
+
+
+def test_small_text_members_are_not_ratio_checked(tmp_path):
+    archive = tmp_path / 'text.zip'
+    with zipfile.ZipFile(archive, 'w', zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr('README.txt', ' ' * 100_000)  # ~1000x, but 100 kB
+    download.safe_extract(str(archive), str(tmp_path / 'out'))
+    assert (tmp_path / 'out' / 'README.txt').stat().st_size == 100_000
+
+
+def test_parse_size_and_bad_limits():
+    assert download.parse_size('4096') == 4096
+    assert download.parse_size('256M') == 256 * 1024**2
+    assert download.parse_size('1.5GiB') == int(1.5 * 1024**3)
+    with pytest.raises(ValueError, match='12Q'):
+        download.parse_size('12Q')
+    with pytest.raises(ValueError, match='max_ratio'):
+        download.safe_extract('x.zip', 'y',
+                              download.ExtractLimits(max_ratio=-1))
+
+
+def test_command_line_caps(server, tmp_path, capsys):
+    served, base = server
+    make_zip(served / 'toy.zip')
+    url = f'{base}/toy.zip'
+    args = ['toy', '--root', str(tmp_path), '--url', url, '--no-progress']
+    assert main(args + ['--max-total-size', '100']) == 1
+    assert 'max_total_bytes=100' in capsys.readouterr().err
+    assert leftovers(tmp_path) == [] and not (tmp_path / 'toy').exists()
+    with pytest.raises(SystemExit):
+        main(args + ['--max-ratio', 'lots'])
+    assert "'lots'" in capsys.readouterr().err
+    assert main(args + ['--max-total-size', '1M', '--max-ratio',
+                        'none']) == 0
+    assert (tmp_path / 'toy' / 'trainB').is_dir()
