@@ -1,9 +1,8 @@
 """tools/download_dataset.py against a local HTTP server (no internet)."""
-import functools
 import hashlib
 import http.server
 import io
-import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -22,6 +21,7 @@ from mm_cyclegan.datasets.download import (
     main,
 )
 from mm_cyclegan.datasets.unpaired_dataset import UnpairedImageDataset
+from tests.tools.download_fixtures import QuietHandler, leftovers, make_bomb
 
 REPO = Path(__file__).resolve().parents[2]
 LAYOUT = ('trainA', 'trainB', 'testA', 'testB')
@@ -46,12 +46,6 @@ def make_zip(path, prefix='toy/', extra=None):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-
-    def log_message(self, *args):
-        pass
-
-
 class ShortBodyHandler(QuietHandler):
     """Announces more bytes than it sends, then closes the connection."""
 
@@ -61,24 +55,6 @@ class ShortBodyHandler(QuietHandler):
         self.end_headers()
         self.wfile.write(b'PK\x03\x04' + b'\0' * 100)
         self.close_connection = True
-
-
-@pytest.fixture
-def server(tmp_path):
-    served = tmp_path / 'served'
-    served.mkdir()
-    handler = functools.partial(QuietHandler, directory=str(served))
-    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05, ),
-                              daemon=True)
-    thread.start()
-    yield served, f'http://127.0.0.1:{httpd.server_address[1]}'
-    httpd.shutdown()
-    httpd.server_close()
-
-
-def leftovers(root):
-    return [p for p in os.listdir(root) if p.startswith('.')]
 
 
 def test_known_names_map_to_the_official_urls():
@@ -243,21 +219,11 @@ def test_command_line_tool_downloads(server, tmp_path):
 # --- Extraction caps (zip bombs) -------------------------------------------
 
 
-def make_bomb(path, size=401 * 1024**2, members=1, prefix='toy/trainA/'):
-    """Zeros deflate ~1000x: a ~400 KB archive unpacking to ``size``."""
-    block = bytes(1 << 20)
-    with zipfile.ZipFile(path, 'w', zipfile.ZIP_DEFLATED) as zf:
-        for k in range(members):
-            with zf.open(f'{prefix}zeros{k}.png', 'w') as out:
-                for _ in range(size // members // len(block)):
-                    out.write(block)
-    return Path(path).stat().st_size
-
-
-def test_a_zip_bomb_is_refused_before_anything_is_written(server, tmp_path):
+def test_a_zip_bomb_is_refused_before_anything_is_written(server, tmp_path,
+                                                          bomb_zip):
     served, base = server
-    packed = make_bomb(served / 'bomb.zip')
-    assert packed < 1024**2  # ~400 KB for 401 MB
+    shutil.copy(bomb_zip, served / 'bomb.zip')
+    assert bomb_zip.stat().st_size < 2 * 1024**2  # for 401 MB
     root = tmp_path / 'data'
     with pytest.raises(DownloadError, match='zip bomb|max_member_bytes'):
         download_dataset('bomb', root=str(root), url=f'{base}/bomb.zip',
