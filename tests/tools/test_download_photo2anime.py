@@ -192,3 +192,29 @@ def test_bomb_is_refused(server, tmp_path, bomb_zip):
                          url=f'{base}/dataset.zip', progress=False)
     assert leftovers(tmp_path) == []
     assert not (tmp_path / 'photo2anime').exists()
+
+
+@pytest.mark.parametrize('config', [
+    'configs/cyclegan_anime.py',
+    'configs/cyclegan_resnet6-ngf32-lsgan_1xb1-4k_photo2anime-128px.py'])
+def test_anime_configs_without_data_name_a_command_that_works(
+        server, tmp_path, monkeypatch, config):
+    from mmengine.config import Config
+
+    from mm_cyclegan.apis.training import preflight_data
+    served, base = server
+    make_anime_zip(served / 'dataset.zip')
+    monkeypatch.chdir(tmp_path)  # the recipes use the relative data/...
+    repo = Path(__file__).resolve().parents[2]
+    cfg = Config.fromfile(str(repo / config))
+    message = preflight_data(cfg)
+    command = next(line for line in message.splitlines()
+                   if 'download_dataset.py' in line)
+    argv = command.split('download_dataset.py ', 1)[1].split(' [')[0]
+    assert argv.split()[0] == 'photo2anime'
+    # The same command, served locally instead of from GitHub.
+    assert main(argv.split() + ['--url', f'{base}/dataset.zip',
+                                '--no-progress']) == 0
+    assert preflight_data(cfg) is None
+    root = Path(cfg.train_dataloader.dataset.data_root)
+    assert all((root / sub).is_dir() for sub in ('testA', 'testB'))
