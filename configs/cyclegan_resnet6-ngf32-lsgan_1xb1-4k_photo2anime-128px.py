@@ -4,28 +4,34 @@
 #   python tools/train.py \
 #       configs/cyclegan_resnet6-ngf32-lsgan_1xb1-4k_photo2anime-128px.py
 #
-# What it trades against the paper recipe (configs/cyclegan_anime.py),
-# measured on a 2-core AMD EPYC Zen 3 (AVX2, no native bf16, so fp32),
-# medians of interleaved training steps on real photo2anime images:
+# What it trades against the paper recipe (configs/cyclegan_anime.py).
+# Timed on a 2-core AMD EPYC Zen 3 (AVX2, no native bf16, so fp32), one
+# process, candidates interleaved step by step on real photo2anime images,
+# after one warm-up step, at load 2.1 (later rounds, at load 7-10 from
+# other jobs, were discarded); s/iteration of the candidates at 128 px:
+# ResNet-6 ngf 32 2.54 (this), with a 32-channel D 2.29, ResNet-9 ngf 32
+# 3.22, ResNet-6 ngf 64 7.26; ResNet-6 ngf 32 at 96 px 1.54, 160 px 4.03.
 #
-#                    paper recipe            this recipe
-#   crop             256 px (load 286)       128 px (load 143, same ratio)
-#   generator        ResNet-9, 64 channels   ResNet-6, 32 channels
-#   G parameters     11.38 M                 1.95 M
-#   G receptive f.   ~300 px (> the crop)    ~150 px (> the crop)
-#   discriminator    70x70 PatchGAN, 64 ch   the same (2.77 M)
-#   s/iteration      ~24 s (fp32, 256 px)    ~2.5 s (128 px)
-#   schedule         200 epochs (~98k it.)   4000 it. (~8 epochs of the
-#                    ~27 days here           489 B images): 2000 constant,
-#                                            2000 linear decay; ~2.8 h
+#                    paper recipe              this recipe
+#   crop             256 px (load 286)         128 px (load 144)
+#   generator        ResNet-9, 64 channels     ResNet-6, 32 channels
+#   G parameters     11.38 M                   1.97 M
+#   G receptive f.   169 px                    121 px (~ the crop)
+#   discriminator    70x70 PatchGAN, 64 ch     the same (2.76 M)
+#   s/iteration      11.7 (README, 2-core      2.5 (Zen 3, fp32)
+#                    Zen 4 fp32; not here)
+#   schedule         200 epochs = 97.8k it.    4000 it. (~8 epochs of the
+#                    (~13 days at 11.7 s)      489 B images): 2000 constant
+#                                              + 2000 linear decay; ~2.8 h
 #
-# The look (flat colour areas, anime palette, softened texture) is learnt
-# at 128 px; translate larger photos with tools/translate.py (the network
-# is fully convolutional) at some loss of detail. Resize-then-conv
+# Trained at 128 px; the network is fully convolutional, so
+# tools/translate.py also takes larger photos (the style is learnt at the
+# 128 px scale). Resize-then-conv
 # upsampling: anime's flat colours make deconvolution checkerboards visible
 # (benchmarks/checkerboard.py measures both). Everything else (LSGAN,
 # cycle 10, identity 0.5 x 10, pool 50, Adam 2e-4 / 0.5) is the paper's.
-# On a CPU with native bf16 (lscpu | grep bf16) add --amp: about 2x faster.
+# On a CPU with native bf16 (lscpu | grep bf16) add --amp (README: ~2x
+# faster per step on a Zen 4).
 _base_ = ['./cyclegan_anime.py']
 
 crop = 128
