@@ -322,6 +322,8 @@ def safe_extract(archive: str, target: str,
             NotImplementedError) as err:
         raise DownloadError(
             f'{archive!r} is not a valid zip archive: {err}') from err
+    except OSError as err:  # e.g. disk full, a member named like a folder
+        raise DownloadError(f'cannot unpack {archive!r}: {err}') from err
 
 
 def _content_folder(extracted: str) -> str:
