@@ -143,6 +143,9 @@ def score(model, photos: list) -> float:
 def main(argv: Optional[list] = None) -> int:
     """Train both variants, print one Markdown table."""
     args = parse_args(argv)
+    from mmengine.logging import MMLogger
+    # Quiet: MMEngine logs every parameter's initialisation at INFO.
+    MMLogger.get_current_instance().setLevel('WARNING')
     if args.threads:
         torch.set_num_threads(args.threads)
     train = UnpairedImageDataset(args.data, load_size=args.size * 9 // 8,
