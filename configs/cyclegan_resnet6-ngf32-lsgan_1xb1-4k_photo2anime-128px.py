@@ -11,6 +11,10 @@
 # other jobs, were discarded); s/iteration of the candidates at 128 px:
 # ResNet-6 ngf 32 2.54 (this), with a 32-channel D 2.29, ResNet-9 ngf 32
 # 3.22, ResNet-6 ngf 64 7.26; ResNet-6 ngf 32 at 96 px 1.54, 160 px 4.03.
+# A re-run at load ~4 (benchmarks/cpu_recipe_timing.py, medians of 4
+# steps) was 3.5x slower for all, same order: this 8.9, 32-channel D 8.6,
+# ResNet-9 11.2, 96 px 5.6, 160 px 12.3. The 2.8 h below rests on the
+# load-2.1 step: re-time on your machine before relying on it.
 #
 #                    paper recipe              this recipe
 #   crop             256 px (load 286)         128 px (load 144)
