@@ -2,10 +2,14 @@
 # (ResNet-9 generators, 70x70 PatchGAN, LSGAN, identity 0.5 x 10, image pool
 # 50), batch 1 on 1 GPU, 100 + 100 epochs with linear decay.
 #
-# Data (not shipped; any unaligned photos and anime frames will do):
-#   data/photo2anime/trainA/  landscape photos
-#   data/photo2anime/trainB/  anime scenery frames
+# Data: python tools/download_dataset.py photo2anime --root data
+#   [--style hayao|shinkai|paprika] fetches the AnimeGAN training set
+#   (non-commercial research only; see data/photo2anime/LICENSE.txt), or
+#   any unaligned photos and anime frames:
+#   data/photo2anime/trainA/  photos
+#   data/photo2anime/trainB/  anime frames
 #   data/photo2anime/testA/, testB/  held-out images (optional)
+# On a CPU: cyclegan_resnet6-ngf32-lsgan_1xb1-4k_photo2anime-128px.py.
 # Resize-then-conv upsampling avoids the checkerboard artefacts that flat
 # anime colours make visible.
 # Identity weight (model.identity_weight, relative to the cycle weight 10;

@@ -266,7 +266,6 @@ def preflight_data(cfg: Config) -> Optional[str]:
                or not glob.glob(osp.join(str(root), f, '*'))]
     if not missing:
         return None
-    name = osp.basename(osp.normpath(str(root)))
     return (
         f'No training images for this config: {root!s}/ needs the folders '
         f'{", ".join(folders)} with images (missing or empty: '
@@ -274,10 +273,26 @@ def preflight_data(cfg: Config) -> Optional[str]:
         f'  * Your own data: put domain A images in {root}/{folders[0]}/ and '
         f'domain B images in {root}/{folders[1]}/ (testA/ and testB/ for '
         'evaluation), any of jpg/png/bmp/tif/webp.\n'
-        f'  * A classic set: python tools/download_dataset.py {name} '
-        '(horse2zebra, summer2winter_yosemite, monet2photo, ...).\n'
+        f'{_download_hint(str(root))}\n'
         '  * No data at hand: make demo (trains on built-in procedural '
         'landscapes).')
+
+
+def _download_hint(root: str) -> str:
+    """The download command that fills ``root``, when its name is known."""
+    from mm_cyclegan.datasets.download import KNOWN_DATASETS
+    name = osp.basename(osp.normpath(root))
+    parent = osp.dirname(osp.normpath(root)) or '.'
+    if name not in KNOWN_DATASETS:
+        return ('  * A known set: python tools/download_dataset.py NAME '
+                f'--root {parent} (NAME: {", ".join(KNOWN_DATASETS)}), '
+                'then set data_root to its folder.')
+    extra = ''
+    if name == 'photo2anime':
+        extra = (' [--style hayao|shinkai|paprika] (AnimeGAN dataset, '
+                 'non-commercial research only)')
+    return (f'  * Download it: python tools/download_dataset.py {name} '
+            f'--root {parent}{extra}')
 
 
 def report_results(runner, metrics: Optional[dict]) -> None:

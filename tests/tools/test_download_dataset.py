@@ -1,9 +1,8 @@
 """tools/download_dataset.py against a local HTTP server (no internet)."""
-import functools
 import hashlib
 import http.server
 import io
-import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -22,6 +21,7 @@ from mm_cyclegan.datasets.download import (
     main,
 )
 from mm_cyclegan.datasets.unpaired_dataset import UnpairedImageDataset
+from tests.tools.download_fixtures import QuietHandler, leftovers, make_bomb
 
 REPO = Path(__file__).resolve().parents[2]
 LAYOUT = ('trainA', 'trainB', 'testA', 'testB')
@@ -46,12 +46,6 @@ def make_zip(path, prefix='toy/', extra=None):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-
-    def log_message(self, *args):
-        pass
-
-
 class ShortBodyHandler(QuietHandler):
     """Announces more bytes than it sends, then closes the connection."""
 
@@ -61,24 +55,6 @@ class ShortBodyHandler(QuietHandler):
         self.end_headers()
         self.wfile.write(b'PK\x03\x04' + b'\0' * 100)
         self.close_connection = True
-
-
-@pytest.fixture
-def server(tmp_path):
-    served = tmp_path / 'served'
-    served.mkdir()
-    handler = functools.partial(QuietHandler, directory=str(served))
-    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05, ),
-                              daemon=True)
-    thread.start()
-    yield served, f'http://127.0.0.1:{httpd.server_address[1]}'
-    httpd.shutdown()
-    httpd.server_close()
-
-
-def leftovers(root):
-    return [p for p in os.listdir(root) if p.startswith('.')]
 
 
 def test_known_names_map_to_the_official_urls():
@@ -238,3 +214,91 @@ def test_command_line_tool_downloads(server, tmp_path):
         capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / 'data' / 'toy' / 'testB').is_dir()
+
+
+# --- Extraction caps (zip bombs) -------------------------------------------
+
+
+def test_a_zip_bomb_is_refused_before_anything_is_written(server, tmp_path,
+                                                          bomb_zip):
+    served, base = server
+    shutil.copy(bomb_zip, served / 'bomb.zip')
+    assert bomb_zip.stat().st_size < 2 * 1024**2  # for 401 MB
+    root = tmp_path / 'data'
+    with pytest.raises(DownloadError, match='zip bomb|max_member_bytes'):
+        download_dataset('bomb', root=str(root), url=f'{base}/bomb.zip',
+                         progress=False)
+    assert not (root / 'bomb').exists()
+    assert leftovers(root) == []
+    # Directly: refused from the central directory, nothing unpacked.
+    target = tmp_path / 'target'
+    with pytest.raises(DownloadError, match='zeros0.png'):
+        download.safe_extract(str(served / 'bomb.zip'), str(target))
+    assert [p for p in target.rglob('*') if p.is_file()] == []
+
+
+@pytest.mark.parametrize('limit, match', [
+    (dict(max_total_bytes=3 * 1024**2), 'max_total_bytes'),
+    (dict(max_member_bytes=1024**2), 'max_member_bytes'),
+    (dict(max_ratio=50.0), 'max_ratio=50'),
+    (dict(max_members=2), 'max_members=2'),
+])
+def test_each_cap_refuses_and_names_itself(tmp_path, limit, match):
+    # 4 members of 2 MiB zeros: 8 MiB in total, ratio ~1000.
+    archive = tmp_path / 'many.zip'
+    make_bomb(archive, size=8 * 1024**2, members=4)
+    loose = download.ExtractLimits(max_total_bytes=None,
+                                   max_member_bytes=None, max_ratio=None,
+                                   max_members=None)
+    download.safe_extract(str(archive), str(tmp_path / 'ok'), loose)
+    assert len(list((tmp_path / 'ok').rglob('zeros*.png'))) == 4
+    target = tmp_path / 'refused'
+    with pytest.raises(DownloadError, match=match):
+        download.safe_extract(str(archive), str(target),
+                              loose._replace(**limit))
+    assert [p for p in target.rglob('*') if p.is_file()] == []
+
+
+def test_default_caps_accept_real_looking_archives(server, tmp_path):
+    # Images do not compress: a 2 MiB random "image" passes every cap.
+    served, base = server
+    make_zip(served / 'big.zip', extra={
+        'toy/trainA/big.png': np.random.default_rng(0).bytes(2 * 1024**2)})
+    folder = download_dataset('big', root=str(tmp_path),
+                              url=f'{base}/big.zip', progress=False)
+    assert (Path(folder) / 'trainA' / 'big.png').stat().st_size == 2 * 1024**2
+
+
+def test_small_text_members_are_not_ratio_checked(tmp_path):
+    archive = tmp_path / 'text.zip'
+    with zipfile.ZipFile(archive, 'w', zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr('README.txt', ' ' * 100_000)  # ~1000x, but 100 kB
+    download.safe_extract(str(archive), str(tmp_path / 'out'))
+    assert (tmp_path / 'out' / 'README.txt').stat().st_size == 100_000
+
+
+def test_parse_size_and_bad_limits():
+    assert download.parse_size('4096') == 4096
+    assert download.parse_size('256M') == 256 * 1024**2
+    assert download.parse_size('1.5GiB') == int(1.5 * 1024**3)
+    with pytest.raises(ValueError, match='12Q'):
+        download.parse_size('12Q')
+    with pytest.raises(ValueError, match='max_ratio'):
+        download.safe_extract('x.zip', 'y',
+                              download.ExtractLimits(max_ratio=-1))
+
+
+def test_command_line_caps(server, tmp_path, capsys):
+    served, base = server
+    make_zip(served / 'toy.zip')
+    url = f'{base}/toy.zip'
+    args = ['toy', '--root', str(tmp_path), '--url', url, '--no-progress']
+    assert main(args + ['--max-total-size', '100']) == 1
+    assert 'max_total_bytes=100' in capsys.readouterr().err
+    assert leftovers(tmp_path) == [] and not (tmp_path / 'toy').exists()
+    with pytest.raises(SystemExit):
+        main(args + ['--max-ratio', 'lots'])
+    assert "'lots'" in capsys.readouterr().err
+    assert main(args + ['--max-total-size', '1M', '--max-ratio',
+                        'none']) == 0
+    assert (tmp_path / 'toy' / 'trainB').is_dir()
