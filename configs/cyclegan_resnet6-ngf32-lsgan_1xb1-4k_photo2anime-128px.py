@@ -55,9 +55,10 @@ test_dataloader = val_dataloader
 max_iters = 4000
 train_cfg = dict(_delete_=True, type='EpochsAsItersTrainLoop',
                  max_iters=max_iters, val_interval=max_iters)
+# Constant for the first half, then linear decay to 0 (the paper's shape,
+# kept by --max-iters N too).
 param_scheduler = [
-    dict(type='LinearDecayLR', by_epoch=False, begin=max_iters // 2,
-         end=max_iters),
+    dict(type='LinearDecayLR', by_epoch=False, decay_start_fraction=0.5),
 ]
 default_hooks = dict(
     logger=dict(interval=50),
