@@ -35,8 +35,8 @@ lint: install
 test: lint
 	$(PY) -m pytest
 
-# Tests marked slow (none at the moment: exit 5, "nothing collected", is ok
-# here, unlike in `make test`).
+# Tests marked slow (minutes each; see docs/development.md). Exit 5,
+# "nothing collected", is ok here, unlike in `make test`.
 test-slow: install
 	$(PY) -m pytest -m slow -o addopts="" || [ $$? -eq 5 ]
 

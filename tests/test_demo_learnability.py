@@ -108,6 +108,7 @@ def _gain(scores, direction, name):
     return identity - model if name == 'color' else model - identity
 
 
+@pytest.mark.slow  # 2.5 min of training: `make test-slow`
 @pytest.mark.parametrize('name', ['psnr', 'ssim', 'color'])
 @pytest.mark.parametrize('direction', ['a2b', 'b2a'])
 def test_generator_beats_identity(scores, direction, name):

@@ -255,10 +255,19 @@ RUNS = [(kind, place, entry) for kind, place in CASES
         for entry in sorted(ENTRY_POINTS)
         if entry not in SLOW or kind == 'stream'
         or place in ('state_dict', ALL_INERT)]
+#: The default suite feeds every entry point every pickle of the stream
+#: and, per format, the state_dict payload and one file with a payload in
+#: every other place at once; the single-place files (the same places,
+#: one at a time) run with `make test-slow`.
+_EVERY_PLACE = ('state_dict', ALL_INERT)
+RUN_PARAMS = [
+    pytest.param(*run, id='-'.join(run),
+                 marks=() if run[0] == 'stream' or run[1] in _EVERY_PLACE
+                 else pytest.mark.slow)
+    for run in RUNS]
 
 
-@pytest.mark.parametrize('kind,place,entry', RUNS,
-                         ids=['-'.join(run) for run in RUNS])
+@pytest.mark.parametrize('kind,place,entry', RUN_PARAMS)
 def test_no_payload_runs_anywhere(payload_files, photo, tmp_path, capfd,
                                   kind, place, entry):
     files, markers = payload_files
