@@ -1,4 +1,5 @@
 """Shared helpers for tests that run the real training tools."""
+import importlib.util
 import os
 import os.path as osp
 import subprocess
@@ -36,6 +37,17 @@ def make_image_folder(root, count=3, size=(40, 40),
                 Image.fromarray(pixels).save(
                     osp.join(folder, f'{domain.lower()}{k}.png'))
     return str(root)
+
+
+def load_tool(name, prefix='tool'):
+    """Import ``tools/<name>.py`` as a module (to call its ``main(argv)``
+    in-process); ``prefix`` names the module, so test files get their own
+    copy."""
+    spec = importlib.util.spec_from_file_location(
+        f'{prefix}_{name}', osp.join(REPO, 'tools', f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def run_tool(args, timeout=600, check=True, env=None):

@@ -6,7 +6,6 @@ line, without ~7 s of imports per call); every run gets its own
 not shared between runs.
 """
 import glob
-import importlib.util
 import itertools
 import os
 import os.path as osp
@@ -17,18 +16,14 @@ import torch
 from mmengine.hooks import Hook
 
 from mm_cyclegan.registry import HOOKS
-from tests.helpers import REPO, TINY_CONFIG
+from tests.helpers import REPO, TINY_CONFIG, load_tool
 
 EVAL_CONFIG = osp.join(REPO, 'tests', 'configs', 'tiny_procedural_eval.py')
 _ids = itertools.count()
 
 
 def _tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(name, prefix='tool')
 
 
 TRAIN, TEST = _tool('train'), _tool('test')

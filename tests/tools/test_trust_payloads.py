@@ -21,7 +21,6 @@ process), the page's loader (``ServedModel.from_file``, what
 appear; each either refuses cleanly (exit code 2 with a message, or a
 ``ValueError``) or loads the tensors and ignores the rest.
 """
-import importlib.util
 import io
 import itertools
 import os
@@ -35,18 +34,14 @@ import torch
 from mmengine.config import Config
 from PIL import Image
 
-from tests.helpers import REPO
+from tests.helpers import REPO, load_tool
 
 EVAL_CONFIG = osp.join(REPO, 'tests', 'configs', 'tiny_procedural_eval.py')
 _ids = itertools.count()
 
 
 def _tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'payload_tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(name, prefix='payload_tool')
 
 
 class SystemPayload:

@@ -5,9 +5,7 @@ An absolute pointer (MMEngine's old form) is taken by its file name inside
 the work dir; a ``..`` pointer or a symlink leading out is an error naming
 the pointer file and what it named. Nothing outside is ever read.
 """
-import importlib.util
 import os
-import os.path as osp
 
 import numpy as np
 import pytest
@@ -19,15 +17,11 @@ from mm_cyclegan.engine.checkpoint import (
     read_checkpoint_pointer,
 )
 from tests.apis.fixtures import write_checkpoint
-from tests.helpers import REPO, TINY_CONFIG
+from tests.helpers import TINY_CONFIG, load_tool
 
 
 def _tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'pointer_tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(name, prefix='pointer_tool')
 
 
 TRANSLATE, TRAIN = _tool('translate'), _tool('train')

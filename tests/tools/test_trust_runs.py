@@ -2,7 +2,6 @@
 deletes) only the earlier run's own files; auto-resume stops at a file it
 refuses and keeps a damaged one as ``*.damaged``."""
 import glob
-import importlib.util
 import itertools
 import os
 import os.path as osp
@@ -11,17 +10,13 @@ import shutil
 import pytest
 import torch
 
-from tests.helpers import REPO, TINY_CONFIG
+from tests.helpers import TINY_CONFIG, load_tool
 
 _ids = itertools.count()
 
 
 def _tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'runs_tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(name, prefix='runs_tool')
 
 
 TRAIN = _tool('train')

@@ -2,7 +2,6 @@
 checkpoint, one non-tensor rule, the demo seed, the Host check on a
 network address, and glob inputs with ``--out`` among them."""
 import asyncio
-import importlib.util
 import itertools
 import os.path as osp
 
@@ -12,18 +11,14 @@ import torch
 from PIL import Image
 
 from tests.apis.fixtures import write_checkpoint
-from tests.helpers import REPO, TINY_CONFIG
+from tests.helpers import REPO, TINY_CONFIG, load_tool
 
 EVAL_CONFIG = osp.join(REPO, 'tests', 'configs', 'tiny_procedural_eval.py')
 _ids = itertools.count()
 
 
 def _tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'smaller_tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(name, prefix='smaller_tool')
 
 
 TRAIN, TEST, TRANSLATE = _tool('train'), _tool('test'), _tool('translate')
