@@ -342,14 +342,16 @@ def _check_is_file(path: str, what: str = 'checkpoint') -> None:
         raise FileNotFoundError(f'{what} not found: {path}')
 
 
-def _tensors_only_load(path: str, map_location: Any) -> LoadedCheckpoint:
+def _tensors_only_load(path: str, map_location: Any,
+                       zipped: bool) -> LoadedCheckpoint:
     """The ``weights_only=False`` fallback with the tensors-only pickle
-    module; every error becomes an :class:`UnsafeCheckpointError`."""
+    module; every error becomes an :class:`UnsafeCheckpointError`.
+    ``zipped``: the caller's :func:`is_intact_checkpoint` (read once)."""
     if tarfile.is_tarfile(path):
         raise UnsafeCheckpointError(
             f'{path} is in the tar format of PyTorch < 0.4, which is not '
             'read; load and re-save it with an old PyTorch you trust')
-    if is_intact_checkpoint(path):
+    if zipped:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
         if any(n.endswith('/constants.pkl') or n == 'constants.pkl'
@@ -420,7 +422,7 @@ def read_checkpoint(path: str, map_location: Any = 'cpu',
                 'by another program, cannot be resumed; use --load-from '
                 f'{path} to start a new run from its weights (tensors-only).'
             ) from None
-        return _tensors_only_load(path, map_location)
+        return _tensors_only_load(path, map_location, zipped)
     except RuntimeError as err:  # e.g. a TorchScript archive
         raise UnsafeCheckpointError(
             f'Cannot read {path} as a checkpoint: {str(err)[:300]}') from None
