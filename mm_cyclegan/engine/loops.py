@@ -132,7 +132,7 @@ class EpochsAsItersTrainLoop(IterBasedTrainLoop):
         """
         if self._iter > 0 and self._iter >= self._max_iters:
             raise RunFinished(self._iter, self._max_iters,
-                              getattr(self.runner, '_resumed_from', None))
+                              getattr(self.runner, 'resumed_from', None))
         sampler = _sampler(self.dataloader)
         if self._iter > 0 and hasattr(sampler, 'skip_next'):
             self._check_schedule()

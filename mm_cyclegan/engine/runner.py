@@ -111,7 +111,9 @@ class CycleGANRunner(Runner):
         # The file being saved, for the seal's error message (MMEngine's
         # save_checkpoint calls the hook without the file name).
         self._saving: Optional[str] = None
-        self._resumed_from: Optional[str] = None
+        #: The checkpoint this run resumed from (None for a new run).
+        self.resumed_from: Optional[str] = None
+        self._startup_checked = False
         super().__init__(*args, **kwargs)
         self._check_config_values()
         self._check_checkpoint_hook_args()
@@ -229,7 +231,7 @@ class CycleGANRunner(Runner):
         """The start-up checks that need the built dataset and model (run
         by :meth:`train`; tools call it earlier, e.g. before
         ``--overwrite`` moves an earlier run aside)."""
-        if not getattr(self, '_startup_checked', False):
+        if not self._startup_checked:
             self._check_unprocessed_sizes()
             self._startup_checked = True
 
@@ -323,7 +325,7 @@ class CycleGANRunner(Runner):
     def resume(self, filename: str, *args, **kwargs) -> None:
         """Resume from a plain checkpoint (see :mod:`.checkpoint`)."""
         self._resuming = True
-        self._resumed_from = filename  # named if the run turns out finished
+        self.resumed_from = filename  # named if the run turns out finished
         try:
             super().resume(filename, *args, **kwargs)
         finally:
