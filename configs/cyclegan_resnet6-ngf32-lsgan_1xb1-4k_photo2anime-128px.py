@@ -55,11 +55,8 @@ test_dataloader = val_dataloader
 max_iters = 4000
 train_cfg = dict(_delete_=True, type='EpochsAsItersTrainLoop',
                  max_iters=max_iters, val_interval=max_iters)
-# Constant for the first half, then linear decay to 0 (the paper's shape,
-# kept by --max-iters N too).
-param_scheduler = [
-    dict(type='LinearDecayLR', by_epoch=False, decay_start_fraction=0.5),
-]
+# The LR schedule is the paper recipe's (constant for the first half, then
+# linear decay to 0, as a fraction of the run: 2000 + 2000 here).
 default_hooks = dict(
     logger=dict(interval=50),
     checkpoint=dict(interval=500, max_keep_ckpts=2))
