@@ -1,6 +1,6 @@
 """Seconds per training step of candidate CPU photo -> anime recipes.
 
-How ``configs/cyclegan_resnet6-ngf32-lsgan_1xb1-4k_photo2anime-128px.py``
+How ``configs/cyclegan_resnet6-ngf32-lsgan_1xb1-3k_photo2anime-96px.py``
 was sized: each candidate (crop size, generator width and blocks,
 discriminator width) is built with the recipe's losses and optimisers and
 stepped on real photo2anime images, all in one process, interleaved step by

@@ -42,7 +42,7 @@ def _cell(values: list, fmt: str) -> str:
             f'({format(min(values), fmt)}–{format(max(values), fmt)})')
 
 
-def _headers(names: tuple) -> list[str]:
+def column_headers(names: tuple) -> list[str]:
     return [f'{names[0]}→{names[1]} {h}' if d == 'a2b' else
             f'{names[1]}→{names[0]} {h}'
             for _, h, _, _ in MEASURES for d in DIRECTIONS]
@@ -52,7 +52,7 @@ def summary_table(runs: dict, identity: dict, names: tuple) -> str:
     """Mean (min–max) over seeds per model, the wrecked count and the mean
     training wall time, with the identity baseline first."""
     broken = wrecked(runs)
-    headers = ['model', 'seeds'] + _headers(names) + ['wrecked',
+    headers = ['model', 'seeds'] + column_headers(names) + ['wrecked',
                                                        'train s/seed']
     lines = ['| ' + ' | '.join(headers) + ' |',
              '|' + '|'.join(['---', '---'] + ['---:'] *
@@ -78,7 +78,8 @@ def summary_table(runs: dict, identity: dict, names: tuple) -> str:
 def seed_table(runs: dict, names: tuple) -> str:
     """Every run on its own line."""
     broken = wrecked(runs)
-    headers = ['model', 'seed'] + _headers(names) + ['wrecked', 'train s']
+    headers = (['model', 'seed'] + column_headers(names) +
+               ['wrecked', 'train s'])
     lines = ['| ' + ' | '.join(headers) + ' |',
              '|' + '|'.join(['---', '---:'] + ['---:'] *
                             (len(headers) - 2)) + '|']
@@ -105,23 +106,37 @@ def to_json(parameters: dict, runs: dict, identity: dict,
 
 
 def save_grid(path: str, inputs: dict, ours: dict, theirs: dict,
-              rows: int = 8, gap: int = 4) -> Optional[str]:
+              rows: int = 8) -> Optional[str]:
     """A PNG: per row ``a | ours(a) | MMagic(a) || b | ours(b) |
     MMagic(b)`` for the first ``rows`` test images of each domain
     (``uint8`` ``(N, 3, S, S)`` tensors; ``ours``/``theirs`` map a
     direction to its translations)."""
-    rows = min(rows, len(inputs['a']), len(inputs['b']))
+    return _save_columns(path, [inputs['a'], ours['a2b'], theirs['a2b']],
+                         [inputs['b'], ours['b2a'], theirs['b2a']], rows)
+
+
+def save_pairs_grid(path: str, inputs: dict, outputs: dict,
+                    rows: int = 8) -> Optional[str]:
+    """A PNG: per row ``a | a->b || b | b->a`` (one model)."""
+    return _save_columns(path, [inputs['a'], outputs['a2b']],
+                         [inputs['b'], outputs['b2a']], rows)
+
+
+def _save_columns(path: str, left: list, right: list, rows: int,
+                  gap: int = 4) -> Optional[str]:
+    """Columns of ``uint8`` ``(N, 3, S, S)`` tensors side by side, the
+    ``right`` group after a white gap; the first ``rows`` of each."""
+    rows = min([rows] + [len(c) for c in left + right])
     if rows == 0:
         return None
-    size = inputs['a'].shape[-1]
-    columns = [inputs['a'], ours['a2b'], theirs['a2b'],
-               inputs['b'], ours['b2a'], theirs['b2a']]
-    canvas = torch.full((3, rows * size, 6 * size + gap), 255,
+    size = left[0].shape[-1]
+    columns = left + right
+    canvas = torch.full((3, rows * size, len(columns) * size + gap), 255,
                         dtype=torch.uint8)
     for c, column in enumerate(columns):
-        left = c * size + (gap if c >= 3 else 0)
+        start = c * size + (gap if c >= len(left) else 0)
         for r in range(rows):
             canvas[:, r * size:(r + 1) * size,
-                   left:left + size] = column[r]
+                   start:start + size] = column[r]
     Image.fromarray(canvas.permute(1, 2, 0).numpy()).save(path)
     return path

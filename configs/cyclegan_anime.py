@@ -9,7 +9,7 @@
 #   data/photo2anime/trainA/  photos
 #   data/photo2anime/trainB/  anime frames
 #   data/photo2anime/testA/, testB/  held-out images (optional)
-# On a CPU: cyclegan_resnet6-ngf32-lsgan_1xb1-4k_photo2anime-128px.py.
+# On a CPU: cyclegan_resnet6-ngf32-lsgan_1xb1-3k_photo2anime-96px.py.
 # Resize-then-conv upsampling avoids the checkerboard artefacts that flat
 # anime colours make visible.
 # Identity weight (model.identity_weight, relative to the cycle weight 10;

@@ -20,7 +20,7 @@ from tests.helpers import REPO, make_image_folder, shared_data
 
 RECIPES = {
     'cyclegan_anime.py': dict(base_channels=64, num_blocks=9),
-    'cyclegan_resnet6-ngf32-lsgan_1xb1-4k_photo2anime-128px.py':
+    'cyclegan_resnet6-ngf32-lsgan_1xb1-3k_photo2anime-96px.py':
     dict(base_channels=32, num_blocks=6),
 }
 SUBSETS = ('trainA', 'trainB', 'testA', 'testB')

