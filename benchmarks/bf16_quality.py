@@ -133,7 +133,7 @@ def score(checkpoint: str, config: str) -> dict:
     """Paired metrics of a checkpoint (fp32 inference), and the PSNR of
     its bf16 inference against its fp32 inference per direction."""
     from mm_cyclegan.apis import Translator
-    from mm_cyclegan.apis.weights import load_weights
+    from mm_cyclegan.apis.weights.load import load_weights
     from mm_cyclegan.evaluation import PairedTranslationMetric
     from mm_cyclegan.evaluation.functional import psnr
     loaded = load_weights(checkpoint)  # read the file once

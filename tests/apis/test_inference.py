@@ -6,7 +6,7 @@ from PIL import Image
 
 from mm_cyclegan.apis import Translator, init_translator
 from mm_cyclegan.apis import precision as precision_mod
-from mm_cyclegan.apis.image_arrays import from_network, to_network
+from mm_cyclegan.apis.inference.image_arrays import from_network, to_network
 from tests.apis.fixtures import pad_run_crop, write_checkpoint
 
 

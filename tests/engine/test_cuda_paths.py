@@ -8,7 +8,7 @@ Branch (where) -> what keeps a CPU run off it:
 * fp16 autocast + GradScaler('cuda') -> engine.optim_wrapper.resolve_dtype
 * CUDA RNG states -> engine.hooks.RNGStateHook (torch.cuda.is_available)
 * SyncBN -> MMEngine's Runner reverts it to BN without DDP
-* 'cuda' device strings -> apis.inference._resolve_device
+* 'cuda' device strings -> apis.inference.translator._resolve_device
 * pin_memory -> no recipe sets it; torch ignores it without a GPU
 """
 import os
@@ -126,7 +126,7 @@ def test_syncbn_builds_and_is_reverted_without_ddp():
 
 
 def test_cuda_device_strings(monkeypatch):
-    from mm_cyclegan.apis.inference import _resolve_device
+    from mm_cyclegan.apis.inference.translator import _resolve_device
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
     with pytest.raises(ValueError, match="CUDA is not available"):
         _resolve_device('cuda:1')

@@ -38,7 +38,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from mm_cyclegan.apis.image_arrays import encode_image
+from mm_cyclegan.apis.inference.image_arrays import encode_image
 
 from .model import ServedModel
 from .uploads import UploadLimits, UploadRejected, check_size, decode_upload

@@ -21,12 +21,12 @@ from typing import Iterable, Mapping, Optional, Sequence
 import numpy as np
 from tqdm import tqdm
 
-from mm_cyclegan.apis.image_arrays import (
+from mm_cyclegan.apis.inference.image_arrays import (
     encode_image,
     match_channels,
     resize_max_side,
 )
-from mm_cyclegan.apis.inference import Translator
+from mm_cyclegan.apis.inference.translator import Translator
 from mm_cyclegan.datasets.image_io import IMAGE_EXTENSIONS, decode_image
 
 OUTPUT_EXTENSIONS = ('png', 'jpg')

@@ -9,7 +9,7 @@ Contract (stable; ``tools/translate.py`` and other code build on it)::
 
 * ``from_file(weights, direction='a2b', device='cpu', precision='auto',
   config=None, domains=None)`` reads any kind of weights that
-  :func:`~mm_cyclegan.apis.weights.load_weights` knows (our training
+  :func:`~mm_cyclegan.apis.weights.load.load_weights` knows (our training
   checkpoints with their config inside, published ``model.safetensors``,
   junyanz generators and training folders, MMagic CycleGAN checkpoints).
   No config file and no MMEngine Runner are needed. Every generator in the
@@ -40,7 +40,7 @@ Contract (stable; ``tools/translate.py`` and other code build on it)::
 
 Inference runs under ``torch.inference_mode`` with the networks in eval
 mode; ``precision='auto'`` uses bf16 autocast only where the device
-computes bf16 natively (see :mod:`mm_cyclegan.apis.precision`).
+computes bf16 natively (see :mod:`mm_cyclegan.apis.inference.precision`).
 """
 from __future__ import annotations
 
@@ -54,13 +54,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import Tensor, nn
 
-from mm_cyclegan.apis.architecture import (
-    build_network,
-    describe,
-    min_size,
-    size_multiple,
-)
-from mm_cyclegan.apis.image_arrays import (
+from mm_cyclegan.apis.inference.image_arrays import (
     array_to_pil,
     check_pixels,
     from_network,
@@ -70,8 +64,15 @@ from mm_cyclegan.apis.image_arrays import (
     split_alpha,
     to_network,
 )
-from mm_cyclegan.apis.precision import autocast, resolve_precision
-from mm_cyclegan.apis.weights import DIRECTIONS, LoadedWeights, load_weights
+from mm_cyclegan.apis.inference.precision import autocast, resolve_precision
+from mm_cyclegan.apis.weights.architecture import (
+    build_network,
+    describe,
+    min_size,
+    size_multiple,
+)
+from mm_cyclegan.apis.weights.kinds import DIRECTIONS, LoadedWeights
+from mm_cyclegan.apis.weights.load import load_weights
 from mm_cyclegan.datasets.image_io import decode_image
 from mm_cyclegan.datasets.padding import pad_array, padding_for
 
@@ -209,7 +210,8 @@ class Translator:
     def from_loaded(cls, loaded: LoadedWeights, direction: str = 'a2b',
                     device: Union[str, torch.device] = 'cpu',
                     precision: str = 'auto') -> 'Translator':
-        """Build from :func:`~mm_cyclegan.apis.weights.load_weights` output."""
+        """Build from the output of
+        :func:`~mm_cyclegan.apis.weights.load.load_weights`."""
         if not loaded.directions:
             raise ValueError(f'{loaded.source} holds no generator')
         generators: dict[str, Any] = {}

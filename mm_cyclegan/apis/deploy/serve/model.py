@@ -1,9 +1,9 @@
 """The model behind the page: one :class:`~mm_cyclegan.apis.Translator`.
 
 Everything about weights and generators belongs to the inference layer
-(:mod:`mm_cyclegan.apis.inference`): this module only asks it for the
-directions the weights hold, turns its metadata into what the page shows,
-and runs a translation (plus, on request, the way back).
+(:mod:`mm_cyclegan.apis.inference.translator`): this module only asks it
+for the directions the weights hold, turns its metadata into what the page
+shows, and runs a translation (plus, on request, the way back).
 """
 from __future__ import annotations
 
