@@ -23,7 +23,7 @@ import sys
 # Allow running from a checkout without installing the package.
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mm_cyclegan.apis.inference.precision import PRECISIONS  # noqa: E402
+from mm_cyclegan.engine.precision import PRECISION_NAMES  # noqa: E402
 
 
 def _positive(text: str) -> int:
@@ -75,7 +75,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='images of the same size translated together')
     parser.add_argument('--device', default='cpu',
                         help="'cpu' (default) or 'cuda[:N]'")
-    parser.add_argument('--precision', choices=PRECISIONS, default='auto',
+    parser.add_argument('--precision', choices=PRECISION_NAMES,
+                        default='auto',
                         help='bf16 where the device has native bf16, else '
                         'fp32 (auto, default)')
     parser.add_argument('--no-progress', action='store_true',

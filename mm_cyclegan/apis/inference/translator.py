@@ -40,7 +40,8 @@ Contract (stable; ``tools/translate.py`` and other code build on it)::
 
 Inference runs under ``torch.inference_mode`` with the networks in eval
 mode; ``precision='auto'`` uses bf16 autocast only where the device
-computes bf16 natively (see :mod:`mm_cyclegan.apis.inference.precision`).
+computes bf16 natively (fp16 on a CUDA GPU without bf16; see
+:mod:`mm_cyclegan.engine.precision`, the one vocabulary training shares).
 """
 from __future__ import annotations
 
@@ -159,7 +160,8 @@ class Translator:
         info: Metadata of the weights.
         direction: Default direction of :meth:`__call__`.
         device: ``'cpu'`` or ``'cuda[:N]'``.
-        precision: ``'auto'``, ``'fp32'`` or ``'bf16'``.
+        precision: ``'auto'``, ``'fp32'``, ``'bf16'`` or ``'fp16'`` (or
+            ``'float32'``, ``'bfloat16'``, ``'float16'``).
     """
 
     def __init__(self,
@@ -195,8 +197,9 @@ class Translator:
             direction: Default direction: ``'a2b'``, ``'b2a'`` or
                 ``'<name_a>2<name_b>'``.
             device: ``'cpu'`` or ``'cuda[:N]'``.
-            precision: ``'auto'`` (bf16 where native, else fp32),
-                ``'fp32'`` or ``'bf16'``.
+            precision: ``'auto'`` (bf16 where native, fp16 on a GPU
+                without bf16, else fp32), ``'fp32'``, ``'bf16'`` or
+                ``'fp16'`` (long spellings ``'bfloat16'`` ... too).
             config: Config file overriding the one stored in one of our
                 training checkpoints.
             domains: ``(A, B)`` domain names of an MMagic checkpoint whose
