@@ -51,7 +51,6 @@ from typing import Any, Iterable, Optional, Sequence, Union
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
 from torch import Tensor, nn
 
@@ -60,6 +59,7 @@ from mm_cyclegan.apis.inference.image_arrays import (
     check_pixels,
     from_network,
     merge_alpha,
+    pad_tensor,
     pil_to_array,
     resize_max_side,
     split_alpha,
@@ -127,26 +127,6 @@ def _resolve_device(device: Union[str, torch.device]) -> torch.device:
         raise ValueError(f"device must be 'cpu' or 'cuda[:N]', got "
                          f'{str(device)!r}')
     return device
-
-
-def _pad_tensor(batch: Tensor, multiple: int,
-                minimum: int = 1) -> tuple[Tensor, tuple]:
-    """Reflect-pad (N, C, H, W) like :func:`pad_array`."""
-    height, width = batch.shape[-2:]
-    top, bottom, left, right = padding_for(height, width, multiple, minimum)
-    if not any((top, bottom, left, right)):
-        return batch, (0, 0, 0, 0)
-    if max(top, bottom) < height and max(left, right) < width:
-        padded = F.pad(batch, (left, right, top, bottom), mode='reflect')
-    else:
-        # Padding longer than the image: numpy reflects repeatedly, as the
-        # dataset's pad_to_multiple does.
-        mode = 'reflect' if min(height, width) > 1 else 'edge'
-        array = np.pad(batch.detach().float().cpu().numpy(),
-                       ((0, 0), (0, 0), (top, bottom), (left, right)),
-                       mode=mode)  # type: ignore[call-overload]
-        padded = torch.from_numpy(array).to(batch)
-    return padded, (top, bottom, left, right)
 
 
 class Translator:
@@ -295,7 +275,7 @@ class Translator:
                             f'{batch.dtype}; pass integer images as numpy')
         generator = self._generators[direction]
         x = batch.to(self.device, torch.float32)
-        x, (top, bottom, left, right) = _pad_tensor(
+        x, (top, bottom, left, right) = pad_tensor(
             x, self.multiple(direction), min_size(generator))
         with torch.inference_mode(), autocast(self.precision,
                                               self.device.type):
