@@ -28,6 +28,7 @@ from mm_cyclegan.apis.inference.image_arrays import (
 )
 from mm_cyclegan.apis.inference.translator import Translator
 from mm_cyclegan.datasets.image_io import IMAGE_EXTENSIONS, decode_image
+from mm_cyclegan.utils.validation import check_choice
 
 OUTPUT_EXTENSIONS = ('png', 'jpg')
 
@@ -155,9 +156,7 @@ def plan_jobs(inputs: Sequence[str], files: Sequence[tuple], out_dir: str,
     ext = ext.lower().lstrip('.')
     if ext == 'jpeg':
         ext = 'jpg'
-    if ext not in OUTPUT_EXTENSIONS:
-        raise ValueError(f'ext must be one of {OUTPUT_EXTENSIONS}, got '
-                         f'{ext!r}')
+    check_choice('ext', ext, OUTPUT_EXTENSIONS)
     out_real = osp.realpath(out_dir)
     for item in inputs:
         item = osp.expanduser(str(item))

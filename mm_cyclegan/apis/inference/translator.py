@@ -76,6 +76,7 @@ from mm_cyclegan.apis.weights.kinds import DIRECTIONS, LoadedWeights
 from mm_cyclegan.apis.weights.load import load_weights
 from mm_cyclegan.datasets.image_io import decode_image
 from mm_cyclegan.datasets.padding import pad_array, padding_for
+from mm_cyclegan.utils.validation import check_choice, check_int
 
 __all__ = ['Translator', 'ModelInfo', 'init_translator']
 
@@ -228,11 +229,8 @@ class Translator:
             return self.direction
         name_a, name_b = self.info.domains
         named = {f'{name_a}2{name_b}': 'a2b', f'{name_b}2{name_a}': 'b2a'}
+        check_choice('direction', direction, [*DIRECTIONS, *named])
         resolved = named.get(direction, direction)
-        if resolved not in DIRECTIONS:
-            raise ValueError(
-                f'direction must be one of {list(DIRECTIONS)} or '
-                f'{list(named)}, got {direction!r}')
         if resolved not in self._generators:
             raise ValueError(
                 f'{self.info.source} has no generator for {direction!r}; '
@@ -314,10 +312,7 @@ class Translator:
 
         Returns one array per input, in order (see :meth:`__call__`).
         """
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) \
-                or batch_size < 1:
-            raise ValueError(f'batch_size must be an int >= 1, got '
-                             f'{batch_size!r}')
+        batch_size = check_int('batch_size', batch_size, minimum=1)
         direction = self.resolve_direction(direction)
         prepared = []
         for image in images:

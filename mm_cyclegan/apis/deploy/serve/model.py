@@ -13,6 +13,8 @@ from typing import Optional
 
 import numpy as np
 
+from mm_cyclegan.utils.validation import check_choice
+
 __all__ = ['ServedModel', 'Translation']
 
 
@@ -72,9 +74,7 @@ class ServedModel:
         hold the other generator. Alpha and gray are the translator's
         business (it keeps alpha, converts channels as in training).
         """
-        if direction not in self.directions:
-            raise ValueError(f'direction must be one of {self.directions},'
-                             f' got {direction!r}')
+        check_choice('direction', direction, self.directions)
         output = self.translator(pixels, direction=direction)
         reconstruction = None
         if reconstruct and _other(direction) in self.directions:
