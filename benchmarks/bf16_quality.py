@@ -101,7 +101,9 @@ def train(config: str, work_dir: str, amp: bool,
     cmd = [sys.executable, osp.join(ROOT, 'tools', 'train.py'), config,
            '--work-dir', work_dir, '--no-test']
     if amp:
-        cmd.append('--amp')
+        # bf16 asked for by name: --amp alone is fp32 on a CPU without
+        # native bf16 (the one meaning of 'auto').
+        cmd += ['--amp', '--cfg-options', 'amp.dtype=bfloat16']
     if seed is not None:
         cmd += ['--cfg-options', f'randomness.seed={seed}']
     if osp.isdir(work_dir) and os.listdir(work_dir):
