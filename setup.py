@@ -44,6 +44,6 @@ setup(
         'serve': ['starlette>=0.37', 'uvicorn>=0.29'],
     },
     # The page's HTML, JS and CSS travel with the package.
-    package_data={'mm_cyclegan.apis.serve': ['static/*']},
+    package_data={'mm_cyclegan.apis.deploy.serve': ['static/*']},
     zip_safe=False,
 )

@@ -101,7 +101,9 @@ def train(config: str, work_dir: str, amp: bool,
     cmd = [sys.executable, osp.join(ROOT, 'tools', 'train.py'), config,
            '--work-dir', work_dir, '--no-test']
     if amp:
-        cmd.append('--amp')
+        # bf16 asked for by name: --amp alone is fp32 on a CPU without
+        # native bf16 (the one meaning of 'auto').
+        cmd += ['--amp', '--cfg-options', 'amp.dtype=bfloat16']
     if seed is not None:
         cmd += ['--cfg-options', f'randomness.seed={seed}']
     if osp.isdir(work_dir) and os.listdir(work_dir):
@@ -133,7 +135,7 @@ def score(checkpoint: str, config: str) -> dict:
     """Paired metrics of a checkpoint (fp32 inference), and the PSNR of
     its bf16 inference against its fp32 inference per direction."""
     from mm_cyclegan.apis import Translator
-    from mm_cyclegan.apis.weights import load_weights
+    from mm_cyclegan.apis.weights.load import load_weights
     from mm_cyclegan.evaluation import PairedTranslationMetric
     from mm_cyclegan.evaluation.functional import psnr
     loaded = load_weights(checkpoint)  # read the file once

@@ -21,7 +21,7 @@ import sys
 # Allow running from a checkout without installing the package.
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mm_cyclegan.apis.publish import CONVERT_SOURCES  # noqa: E402
+from mm_cyclegan.apis.weights.ours import CONVERT_SOURCES  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -45,8 +45,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     """Entry point; returns the process exit code."""
     args = parse_args(argv)
-    from mm_cyclegan.apis.architecture import describe
-    from mm_cyclegan.apis.publish import convert_checkpoint
+    from mm_cyclegan.apis.weights.architecture import describe
+    from mm_cyclegan.apis.weights.ours import convert_checkpoint
     try:
         loaded = convert_checkpoint(args.src, args.out, args.source,
                                     args.domains, args.overwrite)

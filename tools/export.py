@@ -19,7 +19,7 @@ import sys
 # Allow running from a checkout without installing the package.
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mm_cyclegan.apis.export import FORMATS  # noqa: E402
+from mm_cyclegan.apis.deploy.export import FORMATS  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -44,8 +44,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     """Entry point; returns the process exit code."""
     args = parse_args(argv)
-    from mm_cyclegan.apis.export import ExportParityError, export
-    from mm_cyclegan.apis.inference import Translator
+    from mm_cyclegan.apis.deploy.export import ExportParityError, export
+    from mm_cyclegan.apis.inference.translator import Translator
     try:
         translator = Translator.from_file(
             args.weights, direction=args.direction, precision='fp32',

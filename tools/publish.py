@@ -38,7 +38,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     """Entry point; returns the process exit code."""
     args = parse_args(argv)
-    from mm_cyclegan.apis.publish import publish
+    from mm_cyclegan.apis.weights.published import publish
     try:
         tensors, meta = publish(
             args.checkpoint, args.out, args.config, args.overwrite,

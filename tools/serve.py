@@ -19,7 +19,7 @@ import sys
 # Allow running from a checkout without installing the package.
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mm_cyclegan.apis.serve.uploads import (  # noqa: E402
+from mm_cyclegan.apis.deploy.serve.uploads import (  # noqa: E402
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_PIXELS,
 )
@@ -62,13 +62,16 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     """Entry point; returns the process exit code."""
     args = parse_args(argv)
-    from mm_cyclegan.apis.serve import MissingServeExtra, require_web_stack
+    from mm_cyclegan.apis.deploy.serve import (
+        MissingServeExtra,
+        require_web_stack,
+    )
     try:
         require_web_stack()
     except MissingServeExtra as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
-    from mm_cyclegan.apis.serve.server import serve
+    from mm_cyclegan.apis.deploy.serve.server import serve
     return serve(args.weights, host=args.host, port=args.port,
                  device=args.device, max_bytes=args.max_bytes,
                  max_pixels=args.max_pixels, tmp_dir=args.tmp_dir,

@@ -65,9 +65,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "checked, that run's files move to "
                         'WORK_DIR/previous/<time>/ (files of yours stay)')
     parser.add_argument('--amp', action='store_true',
-                        help='mixed precision on any device: bf16 autocast '
-                        'on CPUs (fast only with AVX-512 BF16/AMX), fp16 '
-                        'with loss scaling or bf16 on CUDA')
+                        help='mixed precision where the device computes it '
+                        'natively: bf16 on CPUs with AVX-512 BF16/AMX and '
+                        'on bf16 GPUs, fp16 with loss scaling on other '
+                        'GPUs; elsewhere fp32, said in one line (force '
+                        'bf16: --cfg-options amp.dtype=bfloat16)')
     parser.add_argument('--no-test', action='store_true',
                         help='skip the test pass after training')
     length = parser.add_mutually_exclusive_group()

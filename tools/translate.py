@@ -23,7 +23,7 @@ import sys
 # Allow running from a checkout without installing the package.
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mm_cyclegan.apis.precision import PRECISIONS  # noqa: E402
+from mm_cyclegan.engine.precision import PRECISION_NAMES  # noqa: E402
 
 
 def _positive(text: str) -> int:
@@ -75,7 +75,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='images of the same size translated together')
     parser.add_argument('--device', default='cpu',
                         help="'cpu' (default) or 'cuda[:N]'")
-    parser.add_argument('--precision', choices=PRECISIONS, default='auto',
+    parser.add_argument('--precision', choices=PRECISION_NAMES,
+                        default='auto',
                         help='bf16 where the device has native bf16, else '
                         'fp32 (auto, default)')
     parser.add_argument('--no-progress', action='store_true',
@@ -86,13 +87,13 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     """Entry point; returns the process exit code."""
     args = parse_args(argv)
-    from mm_cyclegan.apis.inference import Translator
-    from mm_cyclegan.apis.translate_files import (
+    from mm_cyclegan.apis.inference.translate_files import (
         collect_inputs,
         plan_jobs,
         short_architecture,
         translate_files,
     )
+    from mm_cyclegan.apis.inference.translator import Translator
     try:
         files = collect_inputs(args.inputs, args.recursive)
         jobs = plan_jobs(args.inputs, files, args.out, args.ext,

@@ -10,12 +10,12 @@ import importlib
 from typing import Any
 
 _LAZY = {
-    'Translator': 'mm_cyclegan.apis.inference',
-    'ModelInfo': 'mm_cyclegan.apis.inference',
-    'init_translator': 'mm_cyclegan.apis.inference',
-    'load_weights': 'mm_cyclegan.apis.weights',
-    'LoadedWeights': 'mm_cyclegan.apis.weights',
-    'KINDS': 'mm_cyclegan.apis.weights',
+    'Translator': 'mm_cyclegan.apis.inference.translator',
+    'ModelInfo': 'mm_cyclegan.apis.inference.translator',
+    'init_translator': 'mm_cyclegan.apis.inference.translator',
+    'load_weights': 'mm_cyclegan.apis.weights.load',
+    'LoadedWeights': 'mm_cyclegan.apis.weights.kinds',
+    'KINDS': 'mm_cyclegan.apis.weights.kinds',
 }
 
 __all__ = list(_LAZY)

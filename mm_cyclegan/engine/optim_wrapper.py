@@ -2,9 +2,12 @@
 
 MMEngine's ``AmpOptimWrapper`` asserts a GPU (NPU, MLU, MUSA), so a CPU had
 no mixed precision at all. This wrapper is MMEngine's ``OptimWrapper`` plus
-``torch.autocast``: bf16 on CPUs, bf16 or fp16 on CUDA; a ``GradScaler``
-(dynamic loss scaling) only for fp16, whose narrow exponent range needs it.
-Parameters, gradients, optimiser state and so checkpoints stay fp32.
+``torch.autocast``; ``dtype`` speaks the one precision vocabulary of
+:mod:`mm_cyclegan.engine.precision` (``'auto'`` is bf16 where the device
+computes it natively, fp16 on a CUDA GPU without bf16, else fp32 without
+autocast). A ``GradScaler`` (dynamic loss scaling) only for fp16, whose
+narrow exponent range needs it. Parameters, gradients, optimiser state and
+so checkpoints stay fp32.
 """
 from __future__ import annotations
 
@@ -17,11 +20,20 @@ from mmengine.optim import OptimWrapper
 from torch import nn
 
 from mm_cyclegan.registry import OPTIM_WRAPPERS
+from mm_cyclegan.utils.validation import check_choice
 
-from .precision import bf16_slow_warning, cpu_bf16_support
+from .precision import (
+    autocast_dtype,
+    bf16_slow_warning,
+    cpu_bf16_support,
+    resolve_precision,
+)
 
-DTYPES = ('auto', 'bfloat16', 'float16')
 DEVICE_TYPES = ('auto', 'cpu', 'cuda')
+#: How a training run forces bf16 when ``'auto'`` chose fp32.
+FORCE_HINT = ("--cfg-options amp.dtype=bfloat16 (in a config: amp = "
+              "dict(dtype='bfloat16'), or the optim wrappers' "
+              "dtype='bfloat16')")
 _warned = set()
 
 
@@ -39,19 +51,17 @@ def _param_device_type(optimizer: torch.optim.Optimizer) -> str:
     return 'cpu'
 
 
-def resolve_dtype(dtype: str, device_type: str) -> torch.dtype:
-    """The autocast dtype for ``dtype`` (``'auto'`` resolved) on a device.
+def resolve_dtype(dtype: str, device_type: str
+                  ) -> tuple[Optional[torch.dtype], Optional[str]]:
+    """The autocast dtype for ``dtype`` on a device (``None``: fp32, no
+    autocast), and the one-line reason when ``'auto'`` chose fp32.
 
-    ``'auto'`` is bf16 on CPUs, and on CUDA bf16 where the GPU supports it,
-    else fp16.
+    Both spellings are accepted (``'bfloat16'`` / ``'bf16'``, ...);
+    ``'auto'`` is :func:`mm_cyclegan.engine.precision.resolve_precision`.
     """
-    if dtype not in DTYPES:
-        raise ValueError(f'dtype must be one of {DTYPES}, got {dtype!r}')
-    if dtype == 'auto':
-        if device_type == 'cuda' and not torch.cuda.is_bf16_supported():
-            return torch.float16
-        return torch.bfloat16
-    return getattr(torch, dtype)
+    precision, message = resolve_precision(dtype, device_type,
+                                           force_hint=FORCE_HINT, key='dtype')
+    return autocast_dtype(precision), message
 
 
 @OPTIM_WRAPPERS.register_module()
@@ -60,8 +70,10 @@ class MixedPrecisionOptimWrapper(OptimWrapper):
 
     Args:
         optimizer: The wrapped optimiser (parameters stay fp32).
-        dtype: ``'auto'`` (bf16 on CPU; on CUDA bf16 if supported, else
-            fp16), ``'bfloat16'`` or ``'float16'``. fp16 on a CPU works
+        dtype: ``'auto'`` (bf16 where the device computes it natively,
+            fp16 on a CUDA GPU without bf16, else fp32: no autocast, said
+            in one line), ``'bfloat16'``, ``'float16'`` or ``'float32'``
+            (or ``'bf16'``, ``'fp16'``, ``'fp32'``). fp16 on a CPU works
             but is only useful for tests.
         device_type: ``'auto'`` takes the device of the optimiser's
             parameters; or ``'cpu'`` / ``'cuda'``.
@@ -80,8 +92,9 @@ class MixedPrecisionOptimWrapper(OptimWrapper):
             discriminators=dict(type='MixedPrecisionOptimWrapper',
                                 optimizer=dict(type='Adam', lr=2e-4)))
 
-    On a CPU without native bf16 (no ``avx512_bf16``/``amx_bf16``) a
-    warning says that bf16 will be slower than fp32.
+    On a CPU without native bf16 (no ``avx512_bf16``/``amx_bf16``)
+    ``'auto'`` trains in fp32 and says so; a forced ``'bfloat16'`` warns
+    that bf16 will be slower than fp32 there.
     """
 
     def __init__(self,
@@ -91,34 +104,40 @@ class MixedPrecisionOptimWrapper(OptimWrapper):
                  loss_scale: Union[str, float, dict] = 'dynamic',
                  **kwargs) -> None:
         super().__init__(optimizer=optimizer, **kwargs)
-        if device_type not in DEVICE_TYPES:
-            raise ValueError(f'device_type must be one of {DEVICE_TYPES}, '
-                             f'got {device_type!r}')
+        check_choice('device_type', device_type, DEVICE_TYPES)
         if device_type == 'auto':
             device_type = _param_device_type(optimizer)
         if device_type not in ('cpu', 'cuda'):
             raise ValueError('MixedPrecisionOptimWrapper supports cpu and '
                              f'cuda parameters, got {device_type!r}')
         self.device_type = device_type
-        self.cast_dtype = resolve_dtype(dtype, device_type)
+        self.cast_dtype, reason = resolve_dtype(dtype, device_type)
         self.loss_scaler: Optional[torch.amp.GradScaler] = None
         self._static_scale: Optional[float] = None
         if self.cast_dtype == torch.float16:
             self.loss_scaler = self._build_scaler(loss_scale)
-        # What dtype='auto' chose, once for both optimisers (level INFO).
+        self._report(reason)
+
+    def _report(self, reason: Optional[str]) -> None:
+        # What dtype chose, once for both optimisers (level INFO).
+        if reason is not None:  # 'auto' fell back to fp32
+            _warn_once(f'Mixed precision: {reason}', level=20)
+            return
         scaling = ''
         if self.loss_scaler is not None:
             scaling = ', loss scaling ' + (
                 'dynamic' if self._static_scale is None
                 else f'{self._static_scale:g}')
         _warn_once(f'Mixed precision: {self.precision} autocast on '
-                   f'{device_type}{scaling}', level=20)
-        if device_type == 'cpu':
-            if self.cast_dtype == torch.float16:
-                _warn_once('Mixed precision: float16 autocast on a CPU is '
-                           'for testing; use bfloat16 on CPUs.')
-            elif not cpu_bf16_support().native:
-                _warn_once(bf16_slow_warning())
+                   f'{self.device_type}{scaling}', level=20)
+        if self.device_type != 'cpu':
+            return
+        if self.cast_dtype == torch.float16:
+            _warn_once('Mixed precision: float16 autocast on a CPU is '
+                       'for testing; use bfloat16 on CPUs.')
+        elif (self.cast_dtype == torch.bfloat16
+              and not cpu_bf16_support().native):
+            _warn_once(bf16_slow_warning())
 
     def _build_scaler(self, loss_scale) -> torch.amp.GradScaler:
         if loss_scale == 'dynamic':
@@ -135,14 +154,17 @@ class MixedPrecisionOptimWrapper(OptimWrapper):
 
     @property
     def precision(self) -> str:
-        """``'bfloat16'`` or ``'float16'`` (for logs and reports)."""
-        return str(self.cast_dtype).replace('torch.', '')
+        """``'bfloat16'``, ``'float16'`` or ``'float32'`` (no autocast),
+        for logs and reports."""
+        return str(self.cast_dtype or torch.float32).replace('torch.', '')
 
     @contextlib.contextmanager
     def optim_context(self, model: nn.Module) -> Iterator[None]:
-        """Gradient-accumulation context of ``OptimWrapper`` + autocast."""
-        with super().optim_context(model), torch.autocast(
-                self.device_type, dtype=self.cast_dtype):
+        """Gradient-accumulation context of ``OptimWrapper`` + autocast
+        (none when the resolved precision is fp32)."""
+        cast = contextlib.nullcontext() if self.cast_dtype is None else \
+            torch.autocast(self.device_type, dtype=self.cast_dtype)
+        with super().optim_context(model), cast:
             yield
 
     def backward(self, loss: torch.Tensor, **kwargs) -> None:
@@ -190,4 +212,4 @@ class MixedPrecisionOptimWrapper(OptimWrapper):
                 f'{self.optimizer!r}')
 
 
-__all__ = ['DTYPES', 'MixedPrecisionOptimWrapper', 'resolve_dtype']
+__all__ = ['MixedPrecisionOptimWrapper', 'resolve_dtype']

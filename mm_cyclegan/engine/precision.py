@@ -1,17 +1,42 @@
-"""Which reduced precision this machine runs natively.
+"""Precision: the one vocabulary, and what ``'auto'`` means, everywhere.
 
-bf16 autocast pays off on a CPU only with native bf16 arithmetic
-(AVX-512 BF16 or AMX). Without it PyTorch falls back to a slow generic
-convolution for bf16 (one 3x3 conv measured ~190x slower than fp32 on an
-AVX2-only AMD EPYC), so the caller must be told.
+Names (training and inference accept both spellings):
+
+* ``'auto'``: the fastest autocast dtype the device computes natively
+  (:func:`resolve_precision`);
+* ``'fp32'`` / ``'float32'``: no autocast;
+* ``'bf16'`` / ``'bfloat16'``: bf16 autocast (MMEngine configs spell it
+  ``dtype='bfloat16'``);
+* ``'fp16'`` / ``'float16'``: fp16 autocast (training adds loss scaling).
+
+``'auto'`` is bf16 on a CPU with native bf16 (``avx512_bf16`` /
+``amx_bf16``) and on a CUDA GPU with bf16, fp16 on a CUDA GPU without it,
+else fp32 with a one-line reason. bf16 autocast pays off on a CPU only
+with native bf16 arithmetic: without it PyTorch falls back to a slow
+generic convolution for bf16 (one 3x3 conv measured ~190x slower than fp32
+on an AVX2-only AMD EPYC), so ``'auto'`` does not choose it there; an
+explicit ``'bf16'`` still forces it.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, Optional
 
 import torch
 
+from mm_cyclegan.utils.validation import check_choice
+
 CPU_BF16_FLAGS = ('avx512_bf16', 'amx_bf16')
+
+#: The precision names, short spelling first; ``'auto'`` is resolved by
+#: :func:`resolve_precision`.
+PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16')
+#: The long (``torch.dtype``, MMEngine ``dtype=``) spellings of the same.
+PRECISION_ALIASES = {'float32': 'fp32', 'bfloat16': 'bf16',
+                     'float16': 'fp16'}
+#: Every accepted name (``choices`` of a command line option).
+PRECISION_NAMES = PRECISIONS + tuple(PRECISION_ALIASES)
+_AUTOCAST_DTYPES = {'fp32': None, 'bf16': torch.bfloat16,
+                    'fp16': torch.float16}
 
 
 class Bf16Support(NamedTuple):
@@ -57,12 +82,69 @@ def cpu_bf16_support() -> Bf16Support:
 
 
 def bf16_slow_warning() -> str:
-    """The message shown when bf16 is requested on a CPU without it."""
+    """The message shown when bf16 is forced on a CPU without it."""
     return (f'Mixed precision: {cpu_bf16_support().detail}. Training in '
             'bf16 keeps the same results within bf16 tolerance but will be '
-            'several times SLOWER than fp32 on this machine; drop --amp '
-            '(or the MixedPrecisionOptimWrapper) for speed.')
+            "several times SLOWER than fp32 on this machine; dtype='auto' "
+            '(what --amp sets) trains in fp32 here.')
 
 
-__all__ = ['Bf16Support', 'CPU_BF16_FLAGS', 'bf16_slow_warning',
-           'cpu_bf16_support']
+def canonical_precision(name: str, key: str = 'precision') -> str:
+    """The short name (``'auto'``, ``'fp32'``, ``'bf16'``, ``'fp16'``) of
+    either spelling; ``ValueError`` naming ``key`` and the options else."""
+    check_choice(key, name, PRECISION_NAMES)
+    return PRECISION_ALIASES.get(name, name)
+
+
+def _native_choice(device_type: str) -> str:
+    """The fastest precision a device computes natively."""
+    if device_type == 'cuda':
+        # including_emulation=False: pre-Ampere GPUs emulate bf16 slowly.
+        if torch.cuda.is_bf16_supported(including_emulation=False):
+            return 'bf16'
+        return 'fp16'
+    return 'bf16' if cpu_bf16_support().native else 'fp32'
+
+
+def resolve_precision(name: str, device: str = 'cpu',
+                      force_hint: str = "precision='bf16'",
+                      key: str = 'precision') -> tuple[str, Optional[str]]:
+    """Return ``('fp32' | 'bf16' | 'fp16', message)`` for a precision name.
+
+    The one meaning of ``'auto'``, for training and inference alike: bf16
+    where the device computes it natively (CPU ``avx512_bf16`` /
+    ``amx_bf16``, a bf16-capable CUDA GPU), fp16 on a CUDA GPU without
+    bf16, else fp32 (no autocast) with a one-line ``message`` that says
+    why and how to force bf16 (``force_hint``, e.g. ``'--precision
+    bf16'``). Explicit names are honoured as given; ``message`` is
+    ``None`` whenever there is nothing to explain. A bad name is a
+    ``ValueError`` naming ``key`` and the accepted names.
+    """
+    name = canonical_precision(name, key)
+    if name != 'auto':
+        return name, None
+    device_type = 'cuda' if str(device).startswith('cuda') else 'cpu'
+    chosen = _native_choice(device_type)
+    if chosen != 'fp32':
+        return chosen, None
+    capability = torch.backends.cpu.get_cpu_capability()
+    return 'fp32', ('precision auto -> fp32, no autocast (no native bf16 '
+                    'on this CPU: neither avx512_bf16 nor amx_bf16, '
+                    f'PyTorch CPU capability {capability}); force bf16 '
+                    f'(emulated, slower) with {force_hint}')
+
+
+def autocast_dtype(precision: str) -> Optional[torch.dtype]:
+    """The ``torch.autocast`` dtype of a resolved precision (``None`` for
+    fp32: no autocast)."""
+    name = canonical_precision(precision)
+    if name == 'auto':
+        raise ValueError("resolve precision 'auto' first "
+                         '(resolve_precision)')
+    return _AUTOCAST_DTYPES[name]
+
+
+__all__ = ['Bf16Support', 'CPU_BF16_FLAGS', 'PRECISIONS',
+           'PRECISION_ALIASES', 'PRECISION_NAMES', 'autocast_dtype',
+           'bf16_slow_warning', 'canonical_precision', 'cpu_bf16_support',
+           'resolve_precision']

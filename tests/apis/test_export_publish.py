@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 
 from mm_cyclegan.apis import Translator
-from mm_cyclegan.apis.export import export
+from mm_cyclegan.apis.deploy.export import export
 from tests.apis.fixtures import write_checkpoint
 from tests.helpers import REPO
 from tools import export as export_tool

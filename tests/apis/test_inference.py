@@ -5,8 +5,8 @@ import torch
 from PIL import Image
 
 from mm_cyclegan.apis import Translator, init_translator
-from mm_cyclegan.apis import precision as precision_mod
-from mm_cyclegan.apis.image_arrays import from_network, to_network
+from mm_cyclegan.apis.inference import precision as precision_mod
+from mm_cyclegan.apis.inference.image_arrays import from_network, to_network
 from tests.apis.fixtures import pad_run_crop, write_checkpoint
 
 
@@ -187,13 +187,16 @@ def test_only_available_directions(tmp_path):
 
 
 def test_precision_auto_is_fp32_without_native_bf16(monkeypatch, checkpoint):
-    monkeypatch.setattr(precision_mod, 'native_bf16', lambda device: False)
+    from mm_cyclegan.engine import precision as engine_precision
+    monkeypatch.setattr(engine_precision, 'cpu_bf16_support',
+                        lambda: engine_precision.Bf16Support(False, 'no'))
     resolved, message = precision_mod.resolve_precision('auto')
-    assert resolved == 'fp32' and 'bf16' in message
-    monkeypatch.setattr(precision_mod, 'native_bf16', lambda device: True)
+    assert resolved == 'fp32' and '--precision bf16' in message
+    monkeypatch.setattr(engine_precision, 'cpu_bf16_support',
+                        lambda: engine_precision.Bf16Support(True, 'yes'))
     assert precision_mod.resolve_precision('auto') == ('bf16', None)
-    with pytest.raises(ValueError, match='fp16'):
-        precision_mod.resolve_precision('fp16')
+    with pytest.raises(ValueError, match='fp8'):
+        precision_mod.resolve_precision('fp8')
     # bf16 runs and stays close to fp32.
     fp32 = Translator.from_file(checkpoint[0], precision='fp32')
     bf16 = Translator.from_file(checkpoint[0], precision='bf16')
@@ -210,6 +213,7 @@ def test_native_bf16_reads_cpu_flags(monkeypatch):
         monkeypatch.setattr(torch.cpu, probe, lambda: False, raising=False)
     monkeypatch.setattr(engine_precision, '_cpuinfo_flags',
                         lambda: {'avx2', 'avx512_bf16'})
-    assert precision_mod.native_bf16('cpu')
+    assert precision_mod.resolve_precision('auto', 'cpu')[0] == 'bf16'
     monkeypatch.setattr(engine_precision, '_cpuinfo_flags', lambda: {'avx2'})
-    assert not precision_mod.native_bf16('cpu')
+    assert precision_mod.resolve_precision('auto', 'cpu')[0] == 'fp32'
+

@@ -4,7 +4,7 @@ import stat
 
 import pytest
 
-from mm_cyclegan.apis.publish import publish
+from mm_cyclegan.apis.weights.published import publish
 from tests.apis.fixtures import write_checkpoint
 
 

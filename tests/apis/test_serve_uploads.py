@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mm_cyclegan.apis.serve import (
+from mm_cyclegan.apis.deploy.serve import (
     INSTALL_HINT,
     MissingServeExtra,
     UploadLimits,

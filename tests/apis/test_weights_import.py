@@ -11,8 +11,11 @@ from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 
 from mm_cyclegan.apis import Translator, load_weights
-from mm_cyclegan.apis.architecture import WeightsMismatchError, build_network
-from mm_cyclegan.apis.weights import KINDS, UnknownWeightsError
+from mm_cyclegan.apis.weights.architecture import (
+    WeightsMismatchError,
+    build_network,
+)
+from mm_cyclegan.apis.weights.kinds import KINDS, UnknownWeightsError
 from mm_cyclegan.registry import MODELS
 from tests.apis.fixtures import (
     JunyanzNLayer,

@@ -8,7 +8,7 @@ Branch (where) -> what keeps a CPU run off it:
 * fp16 autocast + GradScaler('cuda') -> engine.optim_wrapper.resolve_dtype
 * CUDA RNG states -> engine.hooks.RNGStateHook (torch.cuda.is_available)
 * SyncBN -> MMEngine's Runner reverts it to BN without DDP
-* 'cuda' device strings -> apis.inference._resolve_device
+* 'cuda' device strings -> apis.inference.translator._resolve_device
 * pin_memory -> no recipe sets it; torch ignores it without a GPU
 """
 import os
@@ -78,7 +78,8 @@ def test_with_cuda_ddp_keeps_mmengine_device_ids(gpu):
 def test_gpu_without_bf16_trains_fp16_with_a_cuda_grad_scaler(
         monkeypatch):
     from mm_cyclegan.engine import MixedPrecisionOptimWrapper
-    monkeypatch.setattr(torch.cuda, 'is_bf16_supported', lambda: False)
+    monkeypatch.setattr(torch.cuda, 'is_bf16_supported',
+                        lambda including_emulation=True: False)
     params = [torch.nn.Parameter(torch.zeros(2))]
     with warnings.catch_warnings():
         # GradScaler('cuda') disables itself (with a warning) without CUDA.
@@ -88,7 +89,8 @@ def test_gpu_without_bf16_trains_fp16_with_a_cuda_grad_scaler(
     assert wrapper.cast_dtype == torch.float16
     assert wrapper.loss_scaler is not None
     assert wrapper.loss_scaler._device == 'cuda'
-    monkeypatch.setattr(torch.cuda, 'is_bf16_supported', lambda: True)
+    monkeypatch.setattr(torch.cuda, 'is_bf16_supported',
+                        lambda including_emulation=True: True)
     wrapper = MixedPrecisionOptimWrapper(torch.optim.Adam(params),
                                          device_type='cuda')
     assert (wrapper.cast_dtype, wrapper.loss_scaler) == (torch.bfloat16,
@@ -126,7 +128,7 @@ def test_syncbn_builds_and_is_reverted_without_ddp():
 
 
 def test_cuda_device_strings(monkeypatch):
-    from mm_cyclegan.apis.inference import _resolve_device
+    from mm_cyclegan.apis.inference.translator import _resolve_device
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
     with pytest.raises(ValueError, match="CUDA is not available"):
         _resolve_device('cuda:1')

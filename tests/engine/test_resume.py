@@ -63,7 +63,9 @@ def _options(workers, precision='fp32'):
     options = [f'train_cfg.max_iters={N}',
                'train_dataloader.dataset.num_samples=3']
     if precision == 'bf16':
-        options.append('amp=True')  # the config switch (bf16 on a CPU)
+        # The config switch, bf16 forced (amp=True is 'auto': fp32 on a
+        # CPU without native bf16).
+        options.append('amp.dtype=bfloat16')
     if workers:
         options += [f'train_dataloader.num_workers={workers}',
                     'train_dataloader.persistent_workers=True']

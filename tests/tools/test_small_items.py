@@ -37,12 +37,26 @@ def test_amp_logs_the_precision_it_chose(monkeypatch):
     monkeypatch.setattr(optim_wrapper, 'print_log',
                         lambda msg, logger=None, level=20: logged.append(
                             (level, msg)))
+    from mm_cyclegan.engine import precision
     params = [torch.nn.Parameter(torch.zeros(2))]
+    # A CPU with native bf16: 'auto' is bf16 autocast.
+    monkeypatch.setattr(precision, 'cpu_bf16_support',
+                        lambda: precision.Bf16Support(True, 'native'))
     for _ in range(2):  # generators and discriminators: one line
         optim_wrapper.MixedPrecisionOptimWrapper(
             torch.optim.Adam(params), dtype='auto')
     chosen = [msg for level, msg in logged if level == 20]
     assert chosen == ['Mixed precision: bfloat16 autocast on cpu']
+    # Without it: fp32, no autocast, said in one line with the way out.
+    monkeypatch.setattr(precision, 'cpu_bf16_support',
+                        lambda: precision.Bf16Support(False, 'emulated'))
+    logged.clear()
+    optim_wrapper._warned.clear()
+    wrapper = optim_wrapper.MixedPrecisionOptimWrapper(
+        torch.optim.Adam(params), dtype='auto')
+    assert wrapper.cast_dtype is None and wrapper.precision == 'float32'
+    assert len(logged) == 1 and '\n' not in logged[0][1]
+    assert 'fp32' in logged[0][1] and 'amp.dtype=bfloat16' in logged[0][1]
     logged.clear()
     optim_wrapper.MixedPrecisionOptimWrapper(torch.optim.Adam(params),
                                              dtype='float16')

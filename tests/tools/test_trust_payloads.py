@@ -224,7 +224,7 @@ def _api_call(load):
 
 
 def _serve_loader(path, tmp, photo):
-    from mm_cyclegan.apis.serve.model import ServedModel
+    from mm_cyclegan.apis.deploy.serve.model import ServedModel
     return _api_call(lambda: ServedModel.from_file(path))
 
 

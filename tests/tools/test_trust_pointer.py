@@ -87,7 +87,7 @@ def photo(tmp_path):
 def test_translate_serve_and_api_never_read_outside(layout, photo, kind,
                                                     tmp_path, capfd):
     from mm_cyclegan.apis import Translator, load_weights
-    from mm_cyclegan.apis.serve.server import serve
+    from mm_cyclegan.apis.deploy.serve.server import serve
     work, foreign = layout
     if kind == 'absolute':
         (work / 'last_checkpoint').write_text(str(foreign))

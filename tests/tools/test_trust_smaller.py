@@ -135,12 +135,12 @@ def _get(app, path, query=b'', host='localhost'):
 @pytest.fixture(scope='module')
 def served(weights):
     pytest.importorskip('starlette')
-    from mm_cyclegan.apis.serve.model import ServedModel
+    from mm_cyclegan.apis.deploy.serve.model import ServedModel
     return ServedModel.from_file(weights)
 
 
 def test_demo_seed_must_be_ascii_digits(served):
-    from mm_cyclegan.apis.serve.app import create_app
+    from mm_cyclegan.apis.deploy.serve.app import create_app
     app = create_app(served)
     status, body = _get(app, '/api/demo', 'seed=%C2%B2'.encode())
     assert status == 400 and 'seed must be an integer' in body.decode()
@@ -148,7 +148,7 @@ def test_demo_seed_must_be_ascii_digits(served):
 
 
 def test_network_host_keeps_the_host_check(served):
-    from mm_cyclegan.apis.serve.app import create_app
+    from mm_cyclegan.apis.deploy.serve.app import create_app
     app = create_app(served, host='0.0.0.0')
     assert _get(app, '/api/info', host='attacker.example:7860')[0] == 400
     assert _get(app, '/api/info', host='localhost:7860')[0] == 200
@@ -163,7 +163,7 @@ def test_network_host_keeps_the_host_check(served):
 def test_serve_on_the_network_warns(weights, monkeypatch, capfd):
     import uvicorn
 
-    from mm_cyclegan.apis.serve.server import serve
+    from mm_cyclegan.apis.deploy.serve.server import serve
     monkeypatch.setattr(uvicorn.Server, 'run', lambda self, sockets: None)
     assert serve(weights, host='0.0.0.0', port=0) == 0
     err = capfd.readouterr().err

@@ -19,10 +19,23 @@ by PyTorch < 0.4 carry instance-norm ``running_mean`` / ``running_var`` /
 """
 from __future__ import annotations
 
+import glob
+import os.path as osp
 import re
 from typing import Mapping
 
 from torch import Tensor
+
+from mm_cyclegan.apis.weights.architecture import (
+    infer_discriminator_cfg,
+    infer_generator_cfg,
+)
+from mm_cyclegan.apis.weights.kinds import (
+    LoadedWeights,
+    check_state_dict_tensors,
+    load_tensors,
+    unknown,
+)
 
 StateDict = Mapping[str, Tensor]
 
@@ -197,3 +210,63 @@ def convert_generator(state_dict: StateDict) -> dict:
         return convert_unet(state_dict)
     raise ValueError('not a reference ResnetGenerator or UnetGenerator '
                      f'state dict (first keys: {list(state_dict)[:4]})')
+
+
+# ------------------------------------------------------------- the readers
+
+
+def _generator(state_dict: StateDict) -> tuple:
+    converted = convert_generator(state_dict)
+    return infer_generator_cfg(converted), converted
+
+
+def read_file(path: str, state_dict: StateDict) -> LoadedWeights:
+    """One junyanz generator file as :class:`LoadedWeights`."""
+    stem = osp.splitext(osp.basename(path))[0]
+    name = 'generator_b2a' if re.search(r'G_B$', stem) else 'generator_a2b'
+    loaded = LoadedWeights(kind='junyanz', source=path)
+    loaded.networks[name] = _generator(state_dict)
+    # Zoo files are named after their translation: horse2zebra.pth.
+    m = re.fullmatch(r'([A-Za-z]+)2([A-Za-z]+)(_pretrained)?', stem)
+    if m and name == 'generator_a2b':
+        loaded.domains = (m.group(1), m.group(2))
+    return loaded
+
+
+def folder_files(folder: str) -> dict:
+    """``{'G_A': path, ...}`` of the newest epoch in a junyanz folder."""
+    files = {}
+    for net in ('G_A', 'G_B', 'D_A', 'D_B'):
+        latest = osp.join(folder, f'latest_net_{net}.pth')
+        if osp.isfile(latest):
+            files[net] = latest
+            continue
+        numbered = []
+        for p in glob.glob(osp.join(folder, f'*_net_{net}.pth')):
+            m = re.fullmatch(rf'(\d+)_net_{net}\.pth', osp.basename(p))
+            if m:
+                numbered.append((int(m.group(1)), p))
+        if numbered:
+            files[net] = max(numbered)[1]
+    return files
+
+
+def read_folder(folder: str, files: Mapping) -> LoadedWeights:
+    """A junyanz training folder (:func:`folder_files`) as
+    :class:`LoadedWeights`."""
+    loaded = LoadedWeights(kind='junyanz_dir', source=folder)
+    # G_A maps A -> B; D_A judges domain-B images (reference cycle_gan_model).
+    roles = {'G_A': 'generator_a2b', 'G_B': 'generator_b2a',
+             'D_A': 'discriminator_b', 'D_B': 'discriminator_a'}
+    for net, path in files.items():
+        state_dict = load_tensors(path)
+        if not isinstance(state_dict, Mapping):
+            unknown(path, [])
+        check_state_dict_tensors(state_dict, path)
+        if net.startswith('G'):
+            loaded.networks[roles[net]] = _generator(state_dict)
+        else:
+            converted = convert_discriminator(state_dict)
+            loaded.networks[roles[net]] = (
+                infer_discriminator_cfg(converted), converted)
+    return loaded

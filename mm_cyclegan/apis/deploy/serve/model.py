@@ -1,9 +1,9 @@
 """The model behind the page: one :class:`~mm_cyclegan.apis.Translator`.
 
 Everything about weights and generators belongs to the inference layer
-(:mod:`mm_cyclegan.apis.inference`): this module only asks it for the
-directions the weights hold, turns its metadata into what the page shows,
-and runs a translation (plus, on request, the way back).
+(:mod:`mm_cyclegan.apis.inference.translator`): this module only asks it
+for the directions the weights hold, turns its metadata into what the page
+shows, and runs a translation (plus, on request, the way back).
 """
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
+
+from mm_cyclegan.utils.validation import check_choice
 
 __all__ = ['ServedModel', 'Translation']
 
@@ -72,9 +74,7 @@ class ServedModel:
         hold the other generator. Alpha and gray are the translator's
         business (it keeps alpha, converts channels as in training).
         """
-        if direction not in self.directions:
-            raise ValueError(f'direction must be one of {self.directions},'
-                             f' got {direction!r}')
+        check_choice('direction', direction, self.directions)
         output = self.translator(pixels, direction=direction)
         reconstruction = None
         if reconstruct and _other(direction) in self.directions:

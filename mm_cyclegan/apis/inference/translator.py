@@ -9,7 +9,7 @@ Contract (stable; ``tools/translate.py`` and other code build on it)::
 
 * ``from_file(weights, direction='a2b', device='cpu', precision='auto',
   config=None, domains=None)`` reads any kind of weights that
-  :func:`~mm_cyclegan.apis.weights.load_weights` knows (our training
+  :func:`~mm_cyclegan.apis.weights.load.load_weights` knows (our training
   checkpoints with their config inside, published ``model.safetensors``,
   junyanz generators and training folders, MMagic CycleGAN checkpoints).
   No config file and no MMEngine Runner are needed. Every generator in the
@@ -40,7 +40,8 @@ Contract (stable; ``tools/translate.py`` and other code build on it)::
 
 Inference runs under ``torch.inference_mode`` with the networks in eval
 mode; ``precision='auto'`` uses bf16 autocast only where the device
-computes bf16 natively (see :mod:`mm_cyclegan.apis.precision`).
+computes bf16 natively (fp16 on a CUDA GPU without bf16; see
+:mod:`mm_cyclegan.engine.precision`, the one vocabulary training shares).
 """
 from __future__ import annotations
 
@@ -50,30 +51,32 @@ from typing import Any, Iterable, Optional, Sequence, Union
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
 from torch import Tensor, nn
 
-from mm_cyclegan.apis.architecture import (
-    build_network,
-    describe,
-    min_size,
-    size_multiple,
-)
-from mm_cyclegan.apis.image_arrays import (
+from mm_cyclegan.apis.inference.image_arrays import (
     array_to_pil,
     check_pixels,
     from_network,
     merge_alpha,
+    pad_tensor,
     pil_to_array,
     resize_max_side,
     split_alpha,
     to_network,
 )
-from mm_cyclegan.apis.precision import autocast, resolve_precision
-from mm_cyclegan.apis.weights import DIRECTIONS, LoadedWeights, load_weights
+from mm_cyclegan.apis.inference.precision import autocast, resolve_precision
+from mm_cyclegan.apis.weights.architecture import (
+    build_network,
+    describe,
+    min_size,
+    size_multiple,
+)
+from mm_cyclegan.apis.weights.kinds import DIRECTIONS, LoadedWeights
+from mm_cyclegan.apis.weights.load import load_weights
 from mm_cyclegan.datasets.image_io import decode_image
 from mm_cyclegan.datasets.padding import pad_array, padding_for
+from mm_cyclegan.utils.validation import check_choice, check_int
 
 __all__ = ['Translator', 'ModelInfo', 'init_translator']
 
@@ -127,26 +130,6 @@ def _resolve_device(device: Union[str, torch.device]) -> torch.device:
     return device
 
 
-def _pad_tensor(batch: Tensor, multiple: int,
-                minimum: int = 1) -> tuple[Tensor, tuple]:
-    """Reflect-pad (N, C, H, W) like :func:`pad_array`."""
-    height, width = batch.shape[-2:]
-    top, bottom, left, right = padding_for(height, width, multiple, minimum)
-    if not any((top, bottom, left, right)):
-        return batch, (0, 0, 0, 0)
-    if max(top, bottom) < height and max(left, right) < width:
-        padded = F.pad(batch, (left, right, top, bottom), mode='reflect')
-    else:
-        # Padding longer than the image: numpy reflects repeatedly, as the
-        # dataset's pad_to_multiple does.
-        mode = 'reflect' if min(height, width) > 1 else 'edge'
-        array = np.pad(batch.detach().float().cpu().numpy(),
-                       ((0, 0), (0, 0), (top, bottom), (left, right)),
-                       mode=mode)  # type: ignore[call-overload]
-        padded = torch.from_numpy(array).to(batch)
-    return padded, (top, bottom, left, right)
-
-
 class Translator:
     """Runs trained CycleGAN generators on images of any size and kind.
 
@@ -158,7 +141,8 @@ class Translator:
         info: Metadata of the weights.
         direction: Default direction of :meth:`__call__`.
         device: ``'cpu'`` or ``'cuda[:N]'``.
-        precision: ``'auto'``, ``'fp32'`` or ``'bf16'``.
+        precision: ``'auto'``, ``'fp32'``, ``'bf16'`` or ``'fp16'`` (or
+            ``'float32'``, ``'bfloat16'``, ``'float16'``).
     """
 
     def __init__(self,
@@ -194,8 +178,9 @@ class Translator:
             direction: Default direction: ``'a2b'``, ``'b2a'`` or
                 ``'<name_a>2<name_b>'``.
             device: ``'cpu'`` or ``'cuda[:N]'``.
-            precision: ``'auto'`` (bf16 where native, else fp32),
-                ``'fp32'`` or ``'bf16'``.
+            precision: ``'auto'`` (bf16 where native, fp16 on a GPU
+                without bf16, else fp32), ``'fp32'``, ``'bf16'`` or
+                ``'fp16'`` (long spellings ``'bfloat16'`` ... too).
             config: Config file overriding the one stored in one of our
                 training checkpoints.
             domains: ``(A, B)`` domain names of an MMagic checkpoint whose
@@ -209,7 +194,8 @@ class Translator:
     def from_loaded(cls, loaded: LoadedWeights, direction: str = 'a2b',
                     device: Union[str, torch.device] = 'cpu',
                     precision: str = 'auto') -> 'Translator':
-        """Build from :func:`~mm_cyclegan.apis.weights.load_weights` output."""
+        """Build from the output of
+        :func:`~mm_cyclegan.apis.weights.load.load_weights`."""
         if not loaded.directions:
             raise ValueError(f'{loaded.source} holds no generator')
         generators: dict[str, Any] = {}
@@ -243,11 +229,8 @@ class Translator:
             return self.direction
         name_a, name_b = self.info.domains
         named = {f'{name_a}2{name_b}': 'a2b', f'{name_b}2{name_a}': 'b2a'}
+        check_choice('direction', direction, [*DIRECTIONS, *named])
         resolved = named.get(direction, direction)
-        if resolved not in DIRECTIONS:
-            raise ValueError(
-                f'direction must be one of {list(DIRECTIONS)} or '
-                f'{list(named)}, got {direction!r}')
         if resolved not in self._generators:
             raise ValueError(
                 f'{self.info.source} has no generator for {direction!r}; '
@@ -290,7 +273,7 @@ class Translator:
                             f'{batch.dtype}; pass integer images as numpy')
         generator = self._generators[direction]
         x = batch.to(self.device, torch.float32)
-        x, (top, bottom, left, right) = _pad_tensor(
+        x, (top, bottom, left, right) = pad_tensor(
             x, self.multiple(direction), min_size(generator))
         with torch.inference_mode(), autocast(self.precision,
                                               self.device.type):
@@ -329,10 +312,7 @@ class Translator:
 
         Returns one array per input, in order (see :meth:`__call__`).
         """
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) \
-                or batch_size < 1:
-            raise ValueError(f'batch_size must be an int >= 1, got '
-                             f'{batch_size!r}')
+        batch_size = check_int('batch_size', batch_size, minimum=1)
         direction = self.resolve_direction(direction)
         prepared = []
         for image in images:

@@ -19,7 +19,11 @@ from typing import Mapping, Optional, Sequence
 import torch
 from torch import Tensor
 
-from mm_cyclegan.apis.architecture import sub_state_dict
+from mm_cyclegan.apis.weights.architecture import (
+    infer_network_cfg,
+    sub_state_dict,
+)
+from mm_cyclegan.apis.weights.kinds import LoadedWeights
 
 StateDict = Mapping[str, Tensor]
 
@@ -142,3 +146,20 @@ def convert(state_dict: StateDict, cfg_text: Optional[str] = None,
             if disc:
                 out[ours] = discriminator_to_rgb(disc)
     return out
+
+
+def read_mmagic(path: str, ckpt: Mapping, state_dict: StateDict,
+                domains: Optional[Sequence[str]]) -> LoadedWeights:
+    """An MMagic checkpoint (``ckpt``, its ``state_dict`` unwrapped) as
+    :class:`LoadedWeights`."""
+    meta: Mapping = ckpt['meta'] if isinstance(ckpt.get('meta'),
+                                               Mapping) else {}
+    cfg_text = meta.get('cfg') if isinstance(meta.get('cfg'), str) else None
+    parts = convert(state_dict, cfg_text, domains)
+    loaded = LoadedWeights(kind='mmagic', source=path,
+                           domains=parts.pop('domains'))
+    for name, sub in parts.items():
+        loaded.networks[name] = (infer_network_cfg(name, sub), sub)
+    if isinstance(meta.get('iter'), int):
+        loaded.iterations = meta['iter']
+    return loaded

@@ -38,7 +38,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from mm_cyclegan.apis.inference import Translator
+from mm_cyclegan.apis.inference.translator import Translator
 from mm_cyclegan.datasets.padding import padding_for
 from mm_cyclegan.utils.validation import check_choice, check_int
 

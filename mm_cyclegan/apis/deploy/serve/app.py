@@ -38,12 +38,15 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from mm_cyclegan.apis.image_arrays import encode_image
+from mm_cyclegan.apis.inference.image_arrays import encode_image
 
 from .model import ServedModel
 from .uploads import UploadLimits, UploadRejected, check_size, decode_upload
 
-__all__ = ['allowed_host_names', 'create_app', 'is_wildcard', 'STATIC_DIR']
+__all__ = [
+    'allowed_host_names', 'create_app', 'is_loopback', 'is_wildcard',
+    'STATIC_DIR'
+]
 
 STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                           'static')
@@ -75,7 +78,7 @@ def allowed_host_names(host: str,
     """The ``Host`` header names the app answers: the loopback names, the
     bound address when it is a specific one, and ``allow_hosts``."""
     names = ['localhost', '127.0.0.1', '[::1]', '::1']
-    if not is_wildcard(host) and not _is_loopback(host) and host not in names:
+    if not is_wildcard(host) and not is_loopback(host) and host not in names:
         names.append(host)
     for name in allow_hosts or ():
         if name not in names:
@@ -83,7 +86,8 @@ def allowed_host_names(host: str,
     return names
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """A loopback name or address (``localhost``, ``127.0.0.1``, ``::1``)."""
     if host in _LOOPBACK_NAMES:
         return True
     try:
@@ -121,49 +125,46 @@ async def _read_body(request: Request, limits: UploadLimits) -> bytes:
     return b''.join(chunks)
 
 
-def create_app(model: ServedModel,
-               limits: Optional[UploadLimits] = None,
-               host: str = '127.0.0.1',
-               tmp_dir: Optional[str] = None,
-               allow_hosts: Optional[Sequence[str]] = None) -> Starlette:
-    """Build the app serving ``model``.
+class _Endpoints:
+    """The app's request handlers around one :class:`ServedModel`."""
 
-    ``host`` is the address the server binds. The app answers only requests
-    whose ``Host`` header is a loopback name, the bound address (when it is
-    not a wildcard such as ``0.0.0.0``) or one of ``allow_hosts``
-    (:func:`allowed_host_names`; ``'*'`` allows any), so a web page
-    elsewhere cannot reach it through DNS rebinding. ``tmp_dir`` is where
-    the server's own temporary folder is created (default: the system's);
-    the folder is removed when the server stops.
-    """
-    limits = limits or UploadLimits()
-    # One lock, shared by all requests: they are decoded and translated one
-    # at a time, in arrival order as far as the thread pool goes.
-    model_lock = threading.Lock()
-    state: dict = {}
+    def __init__(self, model: ServedModel, limits: UploadLimits,
+                 tmp_dir: Optional[str]) -> None:
+        self.model, self.limits, self.tmp_dir = model, limits, tmp_dir
+        # One lock, shared by all requests: they are decoded and translated
+        # one at a time, in arrival order as far as the thread pool goes.
+        self.lock = threading.Lock()
+        self.tmp_root: Optional[str] = None
 
     @asynccontextmanager
-    async def lifespan(app):
-        state['tmp_root'] = tempfile.mkdtemp(prefix='mm_cyclegan_serve_',
-                                             dir=tmp_dir)
+    async def lifespan(self, app):
+        """The server's own temporary folder, removed when it stops."""
+        self.tmp_root = tempfile.mkdtemp(prefix='mm_cyclegan_serve_',
+                                         dir=self.tmp_dir)
         try:
             yield
         finally:
-            shutil.rmtree(state.pop('tmp_root'), ignore_errors=True)
+            shutil.rmtree(self.tmp_root, ignore_errors=True)
+            self.tmp_root = None
 
-    async def index(request: Request) -> Response:
+    async def index(self, request: Request) -> Response:
+        """``GET /``: the page."""
         return FileResponse(os.path.join(STATIC_DIR, 'index.html'),
                             headers=_HEADERS)
 
-    async def info(request: Request) -> Response:
+    async def info(self, request: Request) -> Response:
+        """``GET /api/info``: the model's metadata and the upload limits."""
+        limits = self.limits
         return JSONResponse(
-            {'model': model.metadata, 'directions': model.directions,
+            {'model': self.model.metadata,
+             'directions': self.model.directions,
              'limits': {'max_bytes': limits.max_bytes,
                         'max_pixels': limits.max_pixels,
                         'text': limits.describe()}},
             headers=_HEADERS)
 
-    async def demo(request: Request) -> Response:
+    async def demo(self, request: Request) -> Response:
+        """``GET /api/demo?seed=N``: a procedural landscape (PNG)."""
         seed = request.query_params.get('seed', '0')
         # ASCII digits only: str.isdigit() also accepts '²', which int()
         # refuses.
@@ -173,14 +174,17 @@ def create_app(model: ServedModel,
         png = await run_in_threadpool(_render_demo, int(seed))
         return Response(png, media_type='image/png', headers=_HEADERS)
 
-    def work(data: bytes, direction: str, reconstruct: bool) -> dict:
+    def work(self, data: bytes, direction: str, reconstruct: bool) -> dict:
+        """Decode, translate and encode one upload (in a worker thread)."""
         # The whole request holds the lock, decoding included: at most one
         # decoded image (up to max_pixels) is in memory at a time.
-        with model_lock:
-            pixels, _ = decode_upload(data, limits, state['tmp_root'])
+        with self.lock:
+            # Outside the lifespan (an app driven without it): the system's.
+            tmp_root = self.tmp_root or tempfile.gettempdir()
+            pixels, _ = decode_upload(data, self.limits, tmp_root)
             start = time.perf_counter()
-            result = model.translate(pixels, direction,
-                                     reconstruct=reconstruct)
+            result = self.model.translate(pixels, direction,
+                                          reconstruct=reconstruct)
             seconds = time.perf_counter() - start
             height, width = pixels.shape[:2]
             answer = {
@@ -196,17 +200,18 @@ def create_app(model: ServedModel,
                     result.reconstruction)
         return answer
 
-    async def translate(request: Request) -> Response:
-        direction = request.query_params.get('direction',
-                                             model.directions[0])
-        if direction not in model.directions:
+    async def translate(self, request: Request) -> Response:
+        """``POST /api/translate?direction=...``: the upload translated."""
+        directions = self.model.directions
+        direction = request.query_params.get('direction', directions[0])
+        if direction not in directions:
             return _error(
-                f'direction must be one of {model.directions} for these '
+                f'direction must be one of {directions} for these '
                 f'weights, got {direction!r}', 400)
         reconstruct = request.query_params.get('reconstruct') == '1'
         try:
-            data = await _read_body(request, limits)
-            answer = await run_in_threadpool(work, data, direction,
+            data = await _read_body(request, self.limits)
+            answer = await run_in_threadpool(self.work, data, direction,
                                              reconstruct)
         except UploadRejected as err:
             return _error(err.message, err.status)
@@ -216,18 +221,35 @@ def create_app(model: ServedModel,
                           f'{err}', 500)
         return JSONResponse(answer, headers=_HEADERS)
 
+
+def create_app(model: ServedModel,
+               limits: Optional[UploadLimits] = None,
+               host: str = '127.0.0.1',
+               tmp_dir: Optional[str] = None,
+               allow_hosts: Optional[Sequence[str]] = None) -> Starlette:
+    """Build the app serving ``model``.
+
+    ``host`` is the address the server binds. The app answers only requests
+    whose ``Host`` header is a loopback name, the bound address (when it is
+    not a wildcard such as ``0.0.0.0``) or one of ``allow_hosts``
+    (:func:`allowed_host_names`; ``'*'`` allows any), so a web page
+    elsewhere cannot reach it through DNS rebinding. ``tmp_dir`` is where
+    the server's own temporary folder is created (default: the system's);
+    the folder is removed when the server stops.
+    """
+    endpoints = _Endpoints(model, limits or UploadLimits(), tmp_dir)
     middleware = [Middleware(
         TrustedHostMiddleware,
         allowed_hosts=allowed_host_names(host, allow_hosts))]
     routes = [
-        Route('/', index),
-        Route('/api/info', info),
-        Route('/api/demo', demo),
-        Route('/api/translate', translate, methods=['POST']),
+        Route('/', endpoints.index),
+        Route('/api/info', endpoints.info),
+        Route('/api/demo', endpoints.demo),
+        Route('/api/translate', endpoints.translate, methods=['POST']),
         Mount('/static', StaticFiles(directory=STATIC_DIR), name='static'),
     ]
     return Starlette(routes=routes, middleware=middleware,
-                     lifespan=lifespan)
+                     lifespan=endpoints.lifespan)
 
 
 def _render_demo(seed: int) -> bytes:

@@ -21,13 +21,14 @@ from typing import Iterable, Mapping, Optional, Sequence
 import numpy as np
 from tqdm import tqdm
 
-from mm_cyclegan.apis.image_arrays import (
+from mm_cyclegan.apis.inference.image_arrays import (
     encode_image,
     match_channels,
     resize_max_side,
 )
-from mm_cyclegan.apis.inference import Translator
+from mm_cyclegan.apis.inference.translator import Translator
 from mm_cyclegan.datasets.image_io import IMAGE_EXTENSIONS, decode_image
+from mm_cyclegan.utils.validation import check_choice
 
 OUTPUT_EXTENSIONS = ('png', 'jpg')
 
@@ -155,9 +156,7 @@ def plan_jobs(inputs: Sequence[str], files: Sequence[tuple], out_dir: str,
     ext = ext.lower().lstrip('.')
     if ext == 'jpeg':
         ext = 'jpg'
-    if ext not in OUTPUT_EXTENSIONS:
-        raise ValueError(f'ext must be one of {OUTPUT_EXTENSIONS}, got '
-                         f'{ext!r}')
+    check_choice('ext', ext, OUTPUT_EXTENSIONS)
     out_real = osp.realpath(out_dir)
     for item in inputs:
         item = osp.expanduser(str(item))
@@ -225,6 +224,70 @@ def _reason(err: BaseException) -> str:
     return reason if reason else f'{type(err).__name__}: {err}'
 
 
+class _Batcher:
+    """Groups decoded images by size, translates and writes each group."""
+
+    def __init__(self, translator: Translator, direction: Optional[str],
+                 batch_size: int, pair: bool, ext: str, quality: int,
+                 bar: tqdm) -> None:
+        self.translator, self.direction = translator, direction
+        self.batch_size, self.pair = batch_size, pair
+        self.ext, self.quality, self.bar = ext, quality, bar
+        self.summary = Summary()
+        self.pending: dict = {}
+        self.alpha_dropped = False
+
+    def add(self, job: Job, pixels: np.ndarray) -> None:
+        """Queue one image; translate its group once it is full."""
+        key = (pixels.shape, pixels.dtype.str)
+        self.pending.setdefault(key, []).append((job, pixels))
+        if len(self.pending[key]) >= self.batch_size:
+            self.flush(key)
+        elif sum(len(g) for g in self.pending.values()) >= \
+                4 * self.batch_size:
+            # Many different sizes: bound the memory held by waiting images.
+            self.flush(max(self.pending, key=lambda k: len(self.pending[k])))
+
+    def flush(self, key: tuple) -> None:
+        """Translate and write the images waiting under ``key``."""
+        group = self.pending.pop(key)
+        try:
+            outputs = self.translator.translate_batch(
+                [pixels for _, pixels in group], self.direction,
+                batch_size=len(group))
+        except Exception as err:  # the whole batch fails, others go on
+            self.summary.failed += [(job.src, _reason(err))
+                                    for job, _ in group]
+            self.bar.update(len(group))
+            return
+        for (job, pixels), output in zip(group, outputs):
+            self._write(job, pixels, output)
+            self.bar.update(1)
+
+    def _write(self, job: Job, pixels: np.ndarray,
+               output: np.ndarray) -> None:
+        try:
+            if output.ndim == 2:
+                output = output[:, :, None]
+            if self.ext == 'jpg' and output.shape[2] in (2, 4):
+                self.alpha_dropped = True
+            image = side_by_side(pixels, output) if self.pair else output
+            write_image(job.dst, image, self.ext, self.quality)
+            self.summary.written.append(job.dst)
+        except Exception as err:
+            self.summary.failed.append((job.src, _reason(err)))
+
+    def finish(self) -> Summary:
+        """Flush every waiting group; return the summary."""
+        for key in list(self.pending):
+            self.flush(key)
+        if self.alpha_dropped:
+            self.summary.notes.append(
+                'JPEG has no alpha channel: alpha was dropped (use --ext '
+                'png to keep it)')
+        return self.summary
+
+
 def translate_files(translator: Translator,
                     jobs: Iterable[Job],
                     direction: Optional[str] = None,
@@ -243,58 +306,23 @@ def translate_files(translator: Translator,
     """
     jobs = list(jobs)
     ext = 'jpg' if ext.lower().lstrip('.') in ('jpg', 'jpeg') else 'png'
-    summary = Summary()
-    pending: dict = {}
     bar = tqdm(total=len(jobs), unit='img', disable=not progress,
                dynamic_ncols=True)
-    alpha_note = [False]
-
-    def flush(key: tuple) -> None:
-        group = pending.pop(key)
-        try:
-            outputs = translator.translate_batch(
-                [pixels for _, pixels in group], direction,
-                batch_size=len(group))
-        except Exception as err:  # the whole batch fails, others go on
-            summary.failed += [(job.src, _reason(err)) for job, _ in group]
-            bar.update(len(group))
-            return
-        for (job, pixels), output in zip(group, outputs):
-            try:
-                if output.ndim == 2:
-                    output = output[:, :, None]
-                if ext == 'jpg' and output.shape[2] in (2, 4):
-                    alpha_note[0] = True
-                image = side_by_side(pixels, output) if pair else output
-                write_image(job.dst, image, ext, quality)
-                summary.written.append(job.dst)
-            except Exception as err:
-                summary.failed.append((job.src, _reason(err)))
-            bar.update(1)
-
+    batcher = _Batcher(translator, direction, batch_size, pair, ext,
+                       quality, bar)
     for job in jobs:
         if osp.exists(job.dst) and not overwrite:
-            summary.skipped.append(job.dst)
+            batcher.summary.skipped.append(job.dst)
             bar.update(1)
             continue
         try:
             pixels, _ = decode_image(job.src)
             pixels = resize_max_side(pixels, max_side)
         except Exception as err:
-            summary.failed.append((job.src, _reason(err)))
+            batcher.summary.failed.append((job.src, _reason(err)))
             bar.update(1)
             continue
-        key = (pixels.shape, pixels.dtype.str)
-        pending.setdefault(key, []).append((job, pixels))
-        if len(pending[key]) >= batch_size:
-            flush(key)
-        elif sum(len(g) for g in pending.values()) >= 4 * batch_size:
-            # Many different sizes: bound the memory held by waiting images.
-            flush(max(pending, key=lambda k: len(pending[k])))
-    for key in list(pending):
-        flush(key)
+        batcher.add(job, pixels)
+    summary = batcher.finish()
     bar.close()
-    if alpha_note[0]:
-        summary.notes.append('JPEG has no alpha channel: alpha was dropped '
-                             '(use --ext png to keep it)')
     return summary

@@ -11,7 +11,9 @@ from typing import Optional, Sequence
 
 import uvicorn
 
-from .app import _is_loopback, allowed_host_names, create_app
+from mm_cyclegan.utils.validation import check_int
+
+from .app import allowed_host_names, create_app, is_loopback
 from .model import ServedModel
 from .uploads import UploadLimits
 
@@ -20,8 +22,9 @@ __all__ = ['bind', 'exposure_warning', 'serve']
 
 def bind(host: str, port: int) -> socket.socket:
     """A listening TCP socket on ``host:port`` (IPv4 or IPv6)."""
-    if not 0 <= port <= 65535:
-        raise ValueError(f'port must be in [0, 65535], got {port}')
+    port = check_int('port', port, minimum=0)
+    if port > 65535:
+        raise ValueError(f'port must be <= 65535, got {port}')
     family, kind, proto, _, address = socket.getaddrinfo(
         host, port, type=socket.SOCK_STREAM)[0]
     sock = socket.socket(family, kind, proto)
@@ -35,7 +38,7 @@ def exposure_warning(host: str,
                      allow_hosts: Optional[Sequence[str]] = None
                      ) -> Optional[str]:
     """A warning when ``host`` is not a loopback address, else ``None``."""
-    if _is_loopback(host):
+    if is_loopback(host):
         return None
     names = allowed_host_names(host, allow_hosts)
     hint = ('' if allow_hosts else ' Add --allow-host NAME [NAME ...] with '

@@ -108,6 +108,14 @@ def infer_discriminator_cfg(state_dict: StateDict) -> dict:
         norm_cfg=_norm_cfg(state_dict, 'model.1'))
 
 
+def infer_network_cfg(name: str, state_dict: StateDict) -> dict:
+    """Config of network ``name`` (``generator_*`` or ``discriminator_*``)
+    from its weights."""
+    if name.startswith('generator'):
+        return infer_generator_cfg(state_dict)
+    return infer_discriminator_cfg(state_dict)
+
+
 def describe(cfg: Mapping[str, Any]) -> str:
     """One line naming a network config, e.g. ``ResnetGenerator(...)``."""
     args = ', '.join(f'{k}={v!r}' for k, v in cfg.items() if k != 'type')

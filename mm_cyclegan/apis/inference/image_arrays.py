@@ -12,15 +12,19 @@ from typing import Optional
 
 import cv2
 import numpy as np
+import torch
+import torch.nn.functional as F
 from PIL import Image, ImageOps
+from torch import Tensor
 
 from mm_cyclegan.datasets.image_io import to_float
+from mm_cyclegan.datasets.padding import padding_for
 from mm_cyclegan.utils.validation import check_int
 
 __all__ = [
     'pil_to_array', 'array_to_pil', 'check_pixels', 'split_alpha',
     'merge_alpha', 'resize_max_side', 'to_network', 'from_network',
-    'match_channels', 'encode_image'
+    'match_channels', 'encode_image', 'pad_tensor'
 ]
 
 # Pillow modes and what they become (8 bit unless noted).
@@ -206,3 +210,25 @@ def encode_image(pixels: np.ndarray, ext: str, quality: int = 95) -> bytes:
         raise OSError(f'OpenCV could not encode a {ext} image of shape '
                       f'{pixels.shape}')
     return data.tobytes()
+
+
+def pad_tensor(batch: Tensor, multiple: int,
+                minimum: int = 1) -> tuple[Tensor, tuple]:
+    """Reflect-pad (N, C, H, W) to ``multiple`` like the dataset's
+    :func:`~mm_cyclegan.datasets.padding.pad_array`; return the padded batch
+    and ``(top, bottom, left, right)``."""
+    height, width = batch.shape[-2:]
+    top, bottom, left, right = padding_for(height, width, multiple, minimum)
+    if not any((top, bottom, left, right)):
+        return batch, (0, 0, 0, 0)
+    if max(top, bottom) < height and max(left, right) < width:
+        padded = F.pad(batch, (left, right, top, bottom), mode='reflect')
+    else:
+        # Padding longer than the image: numpy reflects repeatedly, as the
+        # dataset's pad_to_multiple does.
+        mode = 'reflect' if min(height, width) > 1 else 'edge'
+        array = np.pad(batch.detach().float().cpu().numpy(),
+                       ((0, 0), (0, 0), (top, bottom), (left, right)),
+                       mode=mode)  # type: ignore[call-overload]
+        padded = torch.from_numpy(array).to(batch)
+    return padded, (top, bottom, left, right)
