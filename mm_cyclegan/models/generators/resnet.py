@@ -96,7 +96,6 @@ class ResizeConv(nn.Module):
         return self.conv(self.upsample(x))
 
 
-@MODELS.register_module()
 def _upsample_layer(channels: int, upsample_mode: str, norm_cfg: NormCfg,
                     bias: bool, padding_mode: str) -> nn.Module:
     """One 2x upsampling step halving ``channels``, as ``upsample_mode``."""
@@ -108,6 +107,7 @@ def _upsample_layer(channels: int, upsample_mode: str, norm_cfg: NormCfg,
     return ResizeConv(channels, channels // 2, norm_cfg, bias, padding_mode)
 
 
+@MODELS.register_module()
 class ResnetGenerator(PaperInitModule):
     """ResNet-based generator: downsample, residual blocks, upsample.
 
