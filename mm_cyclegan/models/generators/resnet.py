@@ -96,8 +96,9 @@ class ResizeConv(nn.Module):
         return self.conv(self.upsample(x))
 
 
-def _upsample_layer(channels: int, upsample_mode: str, norm_cfg: NormCfg,
-                    bias: bool, padding_mode: str) -> nn.Module:
+def _upsample_layer(channels: int, upsample_mode: str,
+                    norm_cfg: Optional[dict], bias: bool,
+                    padding_mode: str) -> nn.Module:
     """One 2x upsampling step halving ``channels``, as ``upsample_mode``."""
     if upsample_mode == 'deconv':
         return conv_module(
