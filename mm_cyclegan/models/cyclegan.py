@@ -201,12 +201,10 @@ class CycleGAN(BaseModel):
     # ----------------------------------------------------------- inference
     def translate(self, images: Tensor, direction: str = 'a2b') -> Tensor:
         """Translate a batch ``(N,C,H,W)`` in [-1, 1]; ``'a2b'``/``'b2a'``."""
+        check_choice('direction', direction, ('a2b', 'b2a'))
         if direction == 'a2b':
             return self.generator_a2b(images)
-        if direction == 'b2a':
-            return self.generator_b2a(images)
-        raise ValueError(
-            f"direction must be 'a2b' or 'b2a', got {direction!r}")
+        return self.generator_b2a(images)
 
     def forward(self, inputs: Tensor, data_samples: Any = None,
                 mode: str = 'tensor') -> Tensor:
