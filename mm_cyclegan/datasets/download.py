@@ -1,5 +1,5 @@
 """Fetch a CycleGAN dataset archive and unpack it into ``<root>/<name>/``.
-The command line is ``tools/download_dataset.py``.
+The command line is ``tools/download_dataset.py`` (:mod:`.download_cli`).
 
 The archive goes to a temporary folder inside ``root`` (same file system),
 is checked (size against ``Content-Length`` and the known size, sha256 when
