@@ -172,89 +172,114 @@ def _mean_se(values: list) -> tuple:
             statistics.stdev(values) / len(values) ** 0.5)
 
 
-def report(fp32: dict, bf16: dict) -> tuple:
-    """Markdown report and whether the band and inference checks hold.
+_DIRECTIONS = ('a2b', 'b2a')
 
-    ``fp32`` and ``bf16`` map each run's checkpoint to its scores; the
-    first of each is the pair of the literal target.
-    """
+
+def _score_table(rows: list) -> list:
+    """One table row per run and direction: scores and bf16 inference."""
     from mm_cyclegan.engine.precision import cpu_bf16_support
-    directions = ('a2b', 'b2a')
     lines = ['## bf16 quality guard (`benchmarks/bf16_quality.py`)', '',
              f'- {cpu_bf16_support().detail}; torch {torch.__version__}',
              '', '| training | checkpoint | dir | PSNR | SSIM | ΔE | bf16 '
              'inference vs fp32 PSNR (mean / min) |',
              '|---|---|---|---|---|---|---|']
-    rows = [(f'fp32 #{i + 1}', path, m)
-            for i, (path, m) in enumerate(fp32.items())]
-    rows += [(f'bf16 #{i + 1} (--amp)', path, m)
-             for i, (path, m) in enumerate(bf16.items())]
     for name, path, metrics in rows:
-        for d in directions:
+        for d in _DIRECTIONS:
             lines.append(
                 f'| {name} | `{path}` | {d} | {metrics[f"{d}_psnr"]:.2f} | '
                 f'{metrics[f"{d}_ssim"]:.3f} | {metrics[f"{d}_color"]:.2f} '
                 f'| {metrics[f"{d}_bf16_vs_fp32_psnr"]:.1f} / '
                 f'{metrics[f"{d}_bf16_vs_fp32_psnr_min"]:.1f} |')
-    lines += ['', '| check | a2b | b2a | target | holds |',
-              '|---|---|---|---|---|']
+    return lines
+
+
+def _literal_check(fp32: dict, bf16: dict) -> tuple[list, bool]:
+    """The first bf16 run against the first fp32 run (the target read
+    literally)."""
     tol = PSNR_TOLERANCE_DB
     first_fp32, first_bf16 = next(iter(fp32.values())), next(
         iter(bf16.values()))
     deltas = [first_bf16[f'{d}_psnr'] - first_fp32[f'{d}_psnr']
-              for d in directions]
+              for d in _DIRECTIONS]
     literal = all(abs(x) <= tol for x in deltas)
-    lines.append(f'| bf16 #1 − fp32 #1, PSNR dB | {deltas[0]:+.2f} | '
-                 f'{deltas[1]:+.2f} | within ±{tol} | '
-                 f'{"yes" if literal else "NO"} |')
-    ok = True
-    if len(fp32) > 1 or len(bf16) > 1:
-        cells, verdicts, holds, means, medians = [], [], [], [], []
-        for d in directions:
-            f_values = [m[f'{d}_psnr'] for m in fp32.values()]
-            b_values = [m[f'{d}_psnr'] for m in bf16.values()]
-            # One run in a GAN's other basin moves a mean by dB; the
-            # median shows whether the typical run moved.
-            medians.append(statistics.median(b_values) -
-                           statistics.median(f_values))
-            low, high = min(f_values), max(f_values)
-            f_mean, f_se = _mean_se(f_values)
-            b_mean, b_se = _mean_se(b_values)
-            diff, se = b_mean - f_mean, (f_se ** 2 + b_se ** 2) ** 0.5
-            # Within tolerance, or not told apart from it by the noise.
-            means.append((diff, se, 'yes' if abs(diff) <= tol else
-                          'unresolved' if abs(diff) - 2 * se <= tol else
-                          'bf16 better' if diff > 0 else 'NO'))
-            holds.append(b_mean >= low - tol)
-            verdicts.append('below' if b_mean < low - tol else
-                            'above' if b_mean > high + tol else 'inside')
-            cells.append(f'{low:.2f}–{high:.2f} (spread {high - low:.2f})')
-        lines.append(f'| fp32 runs, PSNR dB | {cells[0]} | {cells[1]} | – | '
-                     '– |')
-        lines.append(
-            f'| mean bf16 − mean fp32 ({len(bf16)} vs {len(fp32)} runs), '
-            f'PSNR dB ± standard error | {means[0][0]:+.2f} ± '
-            f'{means[0][1]:.2f} | {means[1][0]:+.2f} ± {means[1][1]:.2f} | '
-            f'within ±{tol} | {means[0][2]} / {means[1][2]} |')
-        lines.append(
-            f'| median bf16 − median fp32, PSNR dB | {medians[0]:+.2f} | '
-            f'{medians[1]:+.2f} | – | – |')
-        band = all(holds)
-        ok &= band
-        lines.append(f'| mean of bf16 against the fp32 band ±{tol} dB | '
-                     f'{verdicts[0]} | {verdicts[1]} | not below | '
-                     f'{"yes" if band else "NO"} |')
-    else:
-        ok &= literal
+    return [f'| bf16 #1 − fp32 #1, PSNR dB | {deltas[0]:+.2f} | '
+            f'{deltas[1]:+.2f} | within ±{tol} | '
+            f'{"yes" if literal else "NO"} |'], literal
+
+
+def _band_checks(fp32: dict, bf16: dict) -> tuple[list, bool]:
+    """Several runs: fp32 spread, mean and median differences, and
+    whether the bf16 mean stays inside (or above) the fp32 band."""
+    tol = PSNR_TOLERANCE_DB
+    cells, verdicts, holds, means, medians = [], [], [], [], []
+    for d in _DIRECTIONS:
+        f_values = [m[f'{d}_psnr'] for m in fp32.values()]
+        b_values = [m[f'{d}_psnr'] for m in bf16.values()]
+        # One run in a GAN's other basin moves a mean by dB; the
+        # median shows whether the typical run moved.
+        medians.append(statistics.median(b_values) -
+                       statistics.median(f_values))
+        low, high = min(f_values), max(f_values)
+        f_mean, f_se = _mean_se(f_values)
+        b_mean, b_se = _mean_se(b_values)
+        diff, se = b_mean - f_mean, (f_se ** 2 + b_se ** 2) ** 0.5
+        # Within tolerance, or not told apart from it by the noise.
+        means.append((diff, se, 'yes' if abs(diff) <= tol else
+                      'unresolved' if abs(diff) - 2 * se <= tol else
+                      'bf16 better' if diff > 0 else 'NO'))
+        holds.append(b_mean >= low - tol)
+        verdicts.append('below' if b_mean < low - tol else
+                        'above' if b_mean > high + tol else 'inside')
+        cells.append(f'{low:.2f}–{high:.2f} (spread {high - low:.2f})')
+    band = all(holds)
+    return [
+        f'| fp32 runs, PSNR dB | {cells[0]} | {cells[1]} | – | – |',
+        f'| mean bf16 − mean fp32 ({len(bf16)} vs {len(fp32)} runs), '
+        f'PSNR dB ± standard error | {means[0][0]:+.2f} ± '
+        f'{means[0][1]:.2f} | {means[1][0]:+.2f} ± {means[1][1]:.2f} | '
+        f'within ±{tol} | {means[0][2]} / {means[1][2]} |',
+        f'| median bf16 − median fp32, PSNR dB | {medians[0]:+.2f} | '
+        f'{medians[1]:+.2f} | – | – |',
+        f'| mean of bf16 against the fp32 band ±{tol} dB | '
+        f'{verdicts[0]} | {verdicts[1]} | not below | '
+        f'{"yes" if band else "NO"} |'], band
+
+
+def _inference_checks(rows: list) -> tuple[list, bool]:
+    """Every model's bf16 inference close enough to its fp32 inference."""
+    lines, ok = [], True
     for name, _, metrics in rows:
-        values = [metrics[f'{d}_bf16_vs_fp32_psnr'] for d in directions]
-        holds_ = all(v >= BF16_INFERENCE_MIN_DB for v in values)
-        ok &= holds_
+        values = [metrics[f'{d}_bf16_vs_fp32_psnr'] for d in _DIRECTIONS]
+        holds = all(v >= BF16_INFERENCE_MIN_DB for v in values)
+        ok &= holds
         lines.append(f'| bf16 vs fp32 inference, {name} model, PSNR dB | '
                      f'{values[0]:.1f} | {values[1]:.1f} | '
                      f'≥ {BF16_INFERENCE_MIN_DB:.0f} | '
-                     f'{"yes" if holds_ else "NO"} |')
-    return '\n'.join(lines), ok
+                     f'{"yes" if holds else "NO"} |')
+    return lines, ok
+
+
+def report(fp32: dict, bf16: dict) -> tuple:
+    """Markdown report and whether the band and inference checks hold.
+
+    ``fp32`` and ``bf16`` map each run's checkpoint to its scores; the
+    first of each is the pair of the literal target. With several runs
+    the band check decides, with one pair the literal check.
+    """
+    rows = [(f'fp32 #{i + 1}', path, m)
+            for i, (path, m) in enumerate(fp32.items())]
+    rows += [(f'bf16 #{i + 1} (--amp)', path, m)
+             for i, (path, m) in enumerate(bf16.items())]
+    lines = _score_table(rows)
+    lines += ['', '| check | a2b | b2a | target | holds |',
+              '|---|---|---|---|---|']
+    literal_lines, ok = _literal_check(fp32, bf16)
+    lines += literal_lines
+    if len(fp32) > 1 or len(bf16) > 1:
+        band_lines, ok = _band_checks(fp32, bf16)
+        lines += band_lines
+    inference_lines, inference_ok = _inference_checks(rows)
+    return '\n'.join(lines + inference_lines), ok and inference_ok
 
 
 def _runs(args) -> list:

@@ -33,7 +33,8 @@ from mmengine.registry import DefaultScope  # noqa: E402
 
 import mm_cyclegan  # noqa: E402,F401
 from benchmarks import mmagic_baseline as mmb  # noqa: E402
-from benchmarks import quality  # noqa: E402
+from benchmarks import quality_data as data  # noqa: E402
+from benchmarks import quality_training as training  # noqa: E402
 
 
 def parse_args(argv: Optional[list] = None) -> argparse.Namespace:
@@ -61,17 +62,17 @@ def parse_args(argv: Optional[list] = None) -> argparse.Namespace:
 
 
 def build(seed: int, identity_weight: float) -> torch.nn.Module:
-    """``quality.build_ours`` with another identity weight."""
+    """``quality_training.build_ours`` with another identity weight."""
     from mm_cyclegan.registry import MODELS
     cfg = dict(
         type='CycleGAN',
         generator_a2b=dict(type='ResnetGenerator', upsample_mode='deconv',
-                           **quality.GENERATOR),
+                           **training.GENERATOR),
         discriminator_b=dict(type='PatchDiscriminator',
-                             **quality.DISCRIMINATOR),
+                             **training.DISCRIMINATOR),
         gan_loss=dict(type='GANLoss', gan_type='lsgan'),
         cycle_loss_a=dict(type='CycleConsistencyLoss',
-                          loss_weight=quality.CYCLE_WEIGHT),
+                          loss_weight=training.CYCLE_WEIGHT),
         identity_weight=identity_weight)
     with DefaultScope.overwrite_default_scope('mm_cyclegan'):
         model = MODELS.build(cfg)
@@ -79,8 +80,8 @@ def build(seed: int, identity_weight: float) -> torch.nn.Module:
     for name in mmb.OURS_TO_MMAGIC:
         getattr(model, name).init_weights()
     from mm_cyclegan.engine import make_image_pools
-    model.set_image_pools(make_image_pools(quality.POOL_SIZE,
-                                           quality.SWAP_PROB, seed=seed))
+    model.set_image_pools(make_image_pools(training.POOL_SIZE,
+                                           training.SWAP_PROB, seed=seed))
     return model
 
 
@@ -148,22 +149,22 @@ def main(argv: Optional[list] = None) -> int:
     """Train one model per identity weight and print the table."""
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
-    stream = quality.record_train_stream(args)
-    tests = quality.load_test_batches(args)
+    stream = data.record_train_stream(args)
+    tests = data.load_test_batches(args)
     results, seconds = {}, {}
     for weight in args.weights:
         model = build(args.seed, weight)
-        quality.seed_everything(args.seed)
+        training.seed_everything(args.seed)
         tic = time.perf_counter()
-        quality.train(f'identity {weight:g}', model,
-                      quality.build_our_optim(model, args.lr),
-                      quality.ours_batch, stream, args)
+        training.train(f'identity {weight:g}', model,
+                       training.build_our_optim(model, args.lr),
+                       data.ours_batch, stream, args)
         seconds[weight] = time.perf_counter() - tic
         model.eval()
         results[weight] = evaluate(model, tests, args.inception)
     print(f'identity weight trade-off: {args.iters} iterations, '
           f'{args.size} px, seed {args.seed}, cycle weight '
-          f'{quality.CYCLE_WEIGHT:g}, identity term = weight x cycle '
+          f'{training.CYCLE_WEIGHT:g}, identity term = weight x cycle '
           'weight; PSNR/SSIM higher is better, the rest lower')
     print(table(results))
     if args.out is not None:

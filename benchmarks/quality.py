@@ -19,44 +19,45 @@ defaults. Progress goes to stderr, the table to stdout.
 from __future__ import annotations
 
 import argparse
-import copy
-import hashlib
 import os
 import os.path as osp
-import random
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 # Allow running as a script from a checkout.
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from mmengine.logging import MessageHub  # noqa: E402
-from mmengine.registry import DefaultScope  # noqa: E402
-from torch.utils.data import DataLoader, default_collate  # noqa: E402
 
 import mm_cyclegan  # noqa: E402,F401  (compat workarounds first)
 from benchmarks import mmagic_baseline as mmb  # noqa: E402
+from benchmarks.quality_data import (  # noqa: E402
+    as_float,
+    fingerprint,
+    load_test_batches,
+    mmagic_batch,
+    ours_batch,
+    record_train_stream,
+)
+from benchmarks.quality_training import (  # noqa: E402
+    BETAS,
+    CYCLE_WEIGHT,
+    DISCRIMINATOR,
+    GENERATOR,
+    IDENTITY_WEIGHT,
+    POOL_SIZE,
+    SWAP_PROB,
+    build_our_optim,
+    build_ours,
+    log,
+    score,
+    seed_everything,
+    train,
+    warm_up,
+)
 from benchmarks.report import Row, markdown, text_table, to_json  # noqa: E402
-
-# The demo architecture (configs/cyclegan_demo.py) with transposed-conv
-# upsampling, the only kind MMagic's ResnetGenerator has.
-GENERATOR = dict(in_channels=3, out_channels=3, base_channels=16,
-                 num_blocks=4, norm_cfg=dict(type='IN'), use_dropout=False,
-                 padding_mode='reflect')
-DISCRIMINATOR = dict(in_channels=3, base_channels=16, num_conv=2,
-                     norm_cfg=dict(type='IN'))
-BETAS = (0.5, 0.999)
-POOL_SIZE, SWAP_PROB = 50, 0.5
-CYCLE_WEIGHT, IDENTITY_WEIGHT = 10.0, 0.5
-
-
-def log(message: str) -> None:
-    """Progress line on stderr."""
-    print(message, file=sys.stderr, flush=True)
 
 
 def parse_args(argv: Optional[list] = None) -> argparse.Namespace:
@@ -106,219 +107,15 @@ def parse_args(argv: Optional[list] = None) -> argparse.Namespace:
     return args
 
 
-def load_average() -> Optional[float]:
-    """The 1-minute load average (``None`` where /proc is missing)."""
-    try:
-        with open('/proc/loadavg', encoding='ascii') as f:
-            return float(f.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        return None
 
 
-def seed_everything(seed: int) -> None:
-    """Seed every global RNG either model may draw from."""
-    random.seed(seed)
-    np.random.seed(seed)  # MMagic's GANImageBuffer uses np.random
-    torch.manual_seed(seed)
 
 
-# ----------------------------------------------------------------- data
-def record_train_stream(args: argparse.Namespace) -> list[tuple]:
-    """The training batches, recorded once and replayed to both models.
-
-    Built as a training run builds them (``UnpairedEpochSampler`` seeded
-    with ``--seed``, ``set_epoch`` per pass, ``default_collate``) and kept
-    as ``uint8`` (exact: the dataset makes ``uint8 / 127.5 - 1``).
-    """
-    from mm_cyclegan.datasets import UnpairedEpochSampler
-    from mm_cyclegan.datasets.procedural import ProceduralLandscapeDataset
-
-    dataset = ProceduralLandscapeDataset(
-        split='train', num_samples=args.train_samples, size=args.size,
-        seed=args.seed)
-    sampler = UnpairedEpochSampler(dataset, shuffle=True, seed=args.seed)
-    loader = DataLoader(dataset, batch_size=args.batch_size,
-                        sampler=sampler, collate_fn=default_collate,
-                        num_workers=0, drop_last=True)
-    batches: list[tuple] = []
-    epoch = 0
-    while len(batches) < args.iters:
-        sampler.set_epoch(epoch)
-        for batch in loader:
-            batches.append((mmb.to_uint8(batch['img_a']),
-                            mmb.to_uint8(batch['img_b'])))
-            if len(batches) == args.iters:
-                break
-        epoch += 1
-    return batches
-
-
-def as_float(images: torch.Tensor) -> torch.Tensor:
-    """``uint8`` back to our [-1, 1] float convention (the dataset's op)."""
-    return images.float().div(127.5).sub(1.0)
-
-
-def ours_batch(batch: tuple) -> dict:
-    """A recorded batch as our ``train_step`` takes it."""
-    return dict(img_a=as_float(batch[0]), img_b=as_float(batch[1]))
-
-
-def mmagic_batch(batch: tuple) -> dict:
-    """A recorded batch as MMagic's dataloader would yield it."""
-    return mmb.to_mmagic_batch(as_float(batch[0]), as_float(batch[1]))
-
-
-def fingerprint(batches: list[tuple]) -> str:
-    """Short SHA-256 of the recorded stream (to compare runs)."""
-    digest = hashlib.sha256()
-    for a, b in batches:
-        digest.update(a.numpy().tobytes())
-        digest.update(b.numpy().tobytes())
-    return digest.hexdigest()[:16]
-
-
-def load_test_batches(args: argparse.Namespace) -> list[dict]:
-    """The paired test split, collated, in order."""
-    from mm_cyclegan.datasets import UnpairedEpochSampler
-    from mm_cyclegan.datasets.procedural import ProceduralLandscapeDataset
-
-    dataset = ProceduralLandscapeDataset(
-        split='test', num_samples=args.test_samples, size=args.size,
-        seed=args.seed)
-    sampler = UnpairedEpochSampler(dataset, shuffle=False, seed=args.seed)
-    loader = DataLoader(dataset, batch_size=args.test_batch_size,
-                        sampler=sampler, collate_fn=default_collate,
-                        num_workers=0)
-    return list(loader)
-
-
-# --------------------------------------------------------------- models
-def build_ours(seed: int) -> torch.nn.Module:
-    """Our CycleGAN with the paper's N(0, 0.02) init drawn from ``seed``."""
-    from mm_cyclegan.registry import MODELS
-
-    cfg = dict(
-        type='CycleGAN',
-        generator_a2b=dict(type='ResnetGenerator', upsample_mode='deconv',
-                           **GENERATOR),
-        discriminator_b=dict(type='PatchDiscriminator', **DISCRIMINATOR),
-        gan_loss=dict(type='GANLoss', gan_type='lsgan'),
-        cycle_loss_a=dict(type='CycleConsistencyLoss',
-                          loss_weight=CYCLE_WEIGHT),
-        identity_weight=IDENTITY_WEIGHT)
-    with DefaultScope.overwrite_default_scope('mm_cyclegan'):
-        model = MODELS.build(cfg)
-    if not type(model).__module__.startswith('mm_cyclegan.'):
-        raise RuntimeError(f'built {type(model)}, not our CycleGAN')
-    torch.manual_seed(seed)
-    # Per network: the parent's init_weights would log every parameter.
-    for name in mmb.OURS_TO_MMAGIC:
-        getattr(model, name).init_weights()
-    return model
-
-
-def build_our_optim(model: torch.nn.Module, lr: float):
-    """``OptimWrapperDict(generators, discriminators)``, Adam."""
-    from mm_cyclegan.engine import CycleGANOptimWrapperConstructor
-
-    adam = dict(optimizer=dict(type='Adam', lr=lr, betas=BETAS))
-    return CycleGANOptimWrapperConstructor(
-        dict(generators=dict(adam), discriminators=dict(adam)))(model)
-
-
-def lr_factor(step: int, iters: int, decay_start: float) -> float:
-    """Constant, then linear decay to 0 at ``iters`` (closed form)."""
-    begin = int(round(decay_start * iters))
-    if step < begin or begin >= iters:
-        return 1.0
-    return (iters - step) / (iters - begin)
-
-
-def train(name: str, model: torch.nn.Module, optim_wrapper,
-          make_batch: Callable[[tuple], dict], batches: list[tuple],
-          args: argparse.Namespace) -> dict:
-    """Run ``model.train_step`` over ``batches``.
-
-    Returns ``seconds`` (wall), ``cpu_seconds`` (process CPU time) and the
-    1-minute load average sampled at every log line (``load``), because
-    on a shared machine the wall time depends on the other jobs.
-
-    The LR of both optimisers follows :func:`lr_factor`. MMagic reads the
-    iteration from the current ``MessageHub``, so it is set for both.
-    """
-    hub = MessageHub.get_current_instance()
-    base = {k: [g['lr'] for g in w.param_groups]
-            for k, w in optim_wrapper.items()}
-    model.train()
-    sums: dict[str, float] = {}
-    loads = [load_average()]
-    cpu_start = time.process_time()
-    start = last = time.perf_counter()
-    for step, batch in enumerate(batches):
-        factor = lr_factor(step, args.iters, args.decay_start)
-        for key, wrapper in optim_wrapper.items():
-            for group, lr in zip(wrapper.param_groups, base[key]):
-                group['lr'] = lr * factor
-        hub.update_info('iter', step)
-        log_vars = model.train_step(make_batch(batch), optim_wrapper)
-        for key, value in log_vars.items():
-            if 'loss' in key:
-                sums[key] = sums.get(key, 0.0) + float(
-                    torch.as_tensor(value).detach())
-        done = step + 1
-        if done % args.log_interval == 0 or done == len(batches):
-            count = done % args.log_interval or args.log_interval
-            now = time.perf_counter()
-            losses = ' '.join(f'{k}={v / count:.3f}'
-                              for k, v in sorted(sums.items()))
-            log(f'[{name}] iter {done}/{len(batches)} '
-                f'lr={args.lr * factor:.2e} '
-                f'{(now - last) / count:.3f} s/iter  {losses}')
-            sums, last = {}, now
-            loads.append(load_average())
-    loads = [x for x in loads if x is not None]
-    return dict(seconds=time.perf_counter() - start,
-                cpu_seconds=time.process_time() - cpu_start,
-                load=(min(loads), max(loads)) if loads else None)
-
-
-def warm_up(model: torch.nn.Module, make_optim: Callable,
-            make_batch: Callable[[tuple], dict], batches: list[tuple]
-            ) -> None:
-    """A few steps on a throwaway copy, so that one-off start-up costs
-    (allocator, kernel selection) are not charged to either timing."""
-    hub = MessageHub.get_current_instance()
-    scratch = copy.deepcopy(model)
-    optim_wrapper = make_optim(scratch)
-    scratch.train()
-    for step, batch in enumerate(batches):
-        hub.update_info('iter', step)
-        scratch.train_step(make_batch(batch), optim_wrapper)
-
-
-def score(outputs: list[tuple[dict, list]]) -> tuple[dict, int]:
-    """Mean paired metrics over ``(batch, outputs)`` pairs, and the
-    number of samples scored."""
-    from mm_cyclegan.evaluation import PairedTranslationMetric
-
-    metric = PairedTranslationMetric()
-    for batch, samples in outputs:
-        metric.process(batch, samples)
-    return metric.compute_metrics(metric.results), len(metric.results)
-
-
-# ------------------------------------------------------------------ main
-def run(args: argparse.Namespace) -> dict:
-    """Train and score both models; return everything the report needs."""
-    torch.set_num_threads(args.threads)
-    log(f'recording {args.iters} training batches ...')
-    tic = time.perf_counter()
-    stream = record_train_stream(args)
-    tests = load_test_batches(args)
-    data_seconds = time.perf_counter() - tic
-    digest = fingerprint(stream)
-    log(f'data ready in {data_seconds:.1f} s (stream sha256 {digest})')
-
+def build_pair(args: argparse.Namespace, stream: list, tests: list
+               ) -> tuple[torch.nn.Module, torch.nn.Module, tuple]:
+    """Ours and MMagic's model with the same initial weights, checked to
+    compute the same function with the same parameter counts; returns
+    both and ``(init_diff, data_diff, parameters)``."""
     ours = build_ours(args.seed)
     theirs = mmb.build_mmagic_cyclegan(
         GENERATOR, DISCRIMINATOR, cycle_loss_weight=CYCLE_WEIGHT,
@@ -340,6 +137,43 @@ def run(args: argparse.Namespace) -> dict:
         if count != params[name]:
             raise RuntimeError(f'{name}: {params[name]} parameters, MMagic '
                                f'{group}[{domain!r}] {count}')
+    return ours, theirs, (init_diff, data_diff, params)
+
+
+def result_rows(args: argparse.Namespace, ours_metrics: dict,
+                shipped_metrics: dict, eval_metrics: dict, ours_time: dict,
+                mmagic_time: dict) -> list:
+    """The report's rows: the identity baseline, ours, MMagic twice."""
+    identity = {
+        key[:-len('_identity')]: value
+        for key, value in ours_metrics.items() if key.endswith('_identity')
+    }
+    rows = [
+        Row('identity', 'identity (input as output)', identity),
+        Row('ours', 'ours (eval mode)', _model_only(ours_metrics),
+            ours_time['seconds'], ours_time['cpu_seconds'], args.iters),
+        Row('mmagic_test_step', 'MMagic test_step (forces train mode)',
+            _model_only(shipped_metrics), mmagic_time['seconds'],
+            mmagic_time['cpu_seconds'], args.iters),
+        Row('mmagic_eval', 'MMagic, eval mode', _model_only(eval_metrics),
+            mmagic_time['seconds'], mmagic_time['cpu_seconds'], args.iters),
+    ]
+    return rows
+
+
+def run(args: argparse.Namespace) -> dict:
+    """Train and score both models; return everything the report needs."""
+    torch.set_num_threads(args.threads)
+    log(f'recording {args.iters} training batches ...')
+    tic = time.perf_counter()
+    stream = record_train_stream(args)
+    tests = load_test_batches(args)
+    data_seconds = time.perf_counter() - tic
+    digest = fingerprint(stream)
+    log(f'data ready in {data_seconds:.1f} s (stream sha256 {digest})')
+
+    ours, theirs, checks = build_pair(args, stream, tests)
+    init_diff, data_diff, params = checks
     log(f'same initial function (max |diff| {init_diff:.2e}); MMagic input '
         f'round trip max |diff| {data_diff:.2e}; parameters {params}')
 
@@ -370,20 +204,8 @@ def run(args: argparse.Namespace) -> dict:
     shipped_metrics, _ = score([(b, t['test_step']) for b, t in translated])
     eval_metrics, _ = score([(b, t['eval']) for b, t in translated])
 
-    identity = {
-        key[:-len('_identity')]: value
-        for key, value in ours_metrics.items() if key.endswith('_identity')
-    }
-    rows = [
-        Row('identity', 'identity (input as output)', identity),
-        Row('ours', 'ours (eval mode)', _model_only(ours_metrics),
-            ours_time['seconds'], ours_time['cpu_seconds'], args.iters),
-        Row('mmagic_test_step', 'MMagic test_step (forces train mode)',
-            _model_only(shipped_metrics), mmagic_time['seconds'],
-            mmagic_time['cpu_seconds'], args.iters),
-        Row('mmagic_eval', 'MMagic, eval mode', _model_only(eval_metrics),
-            mmagic_time['seconds'], mmagic_time['cpu_seconds'], args.iters),
-    ]
+    rows = result_rows(args, ours_metrics, shipped_metrics, eval_metrics,
+                       ours_time, mmagic_time)
     mode_diff = max(
         abs(shipped_metrics[k] - eval_metrics[k]) for k in shipped_metrics)
     return dict(rows=rows, scored=scored, mode_diff=mode_diff,

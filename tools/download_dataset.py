@@ -16,7 +16,7 @@ lives in :mod:`mm_cyclegan.datasets.download`.
 """
 import sys
 
-from mm_cyclegan.datasets.download import main
+from mm_cyclegan.datasets.download_cli import main
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -34,22 +34,13 @@ from mm_cyclegan.datasets.procedural import (  # noqa: E402
     render_photo,
     render_size,
 )
+from mm_cyclegan.utils.arg_types import int_type  # noqa: E402
 
 SPLITS = ('trainA', 'trainB', 'testA', 'testB')
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f'must be >= 1, got {value}')
-    return value
-
-
-def _non_negative(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f'must be >= 0, got {value}')
-    return value
+_positive = int_type(minimum=1)
+_non_negative = int_type(minimum=0)
 
 
 def parse_args(argv=None) -> argparse.Namespace:

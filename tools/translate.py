@@ -24,20 +24,10 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mm_cyclegan.engine.precision import PRECISION_NAMES  # noqa: E402
+from mm_cyclegan.utils.arg_types import int_type  # noqa: E402
 
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f'must be >= 1, got {value}')
-    return value
-
-
-def _quality(text: str) -> int:
-    value = int(text)
-    if not 1 <= value <= 100:
-        raise argparse.ArgumentTypeError(f'must be in 1..100, got {value}')
-    return value
+_positive = int_type(minimum=1)
+_quality = int_type(minimum=1, maximum=100)
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -21,6 +21,8 @@ import os
 import os.path as osp
 from typing import Callable, List, Optional
 
+from mm_cyclegan.utils.validation import check_choice
+
 __all__ = ['NAME', 'URL', 'STYLES', 'TEST_B_EVERY', 'LICENSE', 'NOTICE',
            'lay_out', 'find_archive_root', 'split_style_frames', 'readme']
 
@@ -93,9 +95,7 @@ def lay_out(extracted: str, destination: str, style: str,
     Returns ``{folder: number of images}``. Raises ValueError for an
     unknown style and FileNotFoundError naming what the archive lacks.
     """
-    if style not in STYLES:
-        raise ValueError(f'style must be one of {", ".join(STYLES)}, got '
-                         f'{style!r}')
+    check_choice('style', style, STYLES)
     root = find_archive_root(extracted)
     if root is None:
         raise FileNotFoundError(

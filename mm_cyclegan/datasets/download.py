@@ -1,5 +1,5 @@
 """Fetch a CycleGAN dataset archive and unpack it into ``<root>/<name>/``.
-The command line is ``tools/download_dataset.py``.
+The command line is ``tools/download_dataset.py`` (:mod:`.download_cli`).
 
 The archive goes to a temporary folder inside ``root`` (same file system),
 is checked (size against ``Content-Length`` and the known size, sha256 when
@@ -14,29 +14,33 @@ starts afresh.
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import http.client
 import os
 import os.path as osp
 import re
 import shutil
-import stat
 import sys
 import tempfile
 import urllib.error
 import urllib.request
-import zipfile
-import zlib
-from pathlib import PurePosixPath, PureWindowsPath
-from typing import NamedTuple, Optional, Sequence
+from typing import Optional
+
+from mm_cyclegan.utils.validation import check_choice
 
 from . import anime_layout
+from .zip_extract import (
+    DEFAULT_LIMITS,
+    DownloadError,
+    ExtractLimits,
+    check_limits,
+    safe_extract,
+)
 
 __all__ = [
     'KNOWN_DATASETS', 'KNOWN_ARCHIVES', 'DEFAULT_LIMITS', 'DownloadError',
     'ExtractLimits', 'dataset_url', 'fetch', 'safe_extract',
-    'download_dataset', 'main', 'parse_size'
+    'download_dataset'
 ]
 
 URL_TEMPLATE = 'https://efrosgans.eecs.berkeley.edu/cyclegan/datasets/{}.zip'
@@ -81,36 +85,9 @@ KNOWN_ARCHIVES = {
 LAYOUT = ('trainA', 'trainB', 'testA', 'testB')
 
 
-class ExtractLimits(NamedTuple):
-    """Caps on what one archive may unpack to (``None``: no cap).
-
-    ``max_ratio`` applies to the whole archive and to every member of at
-    least ``ratio_floor`` bytes (small files such as text compress well
-    and are bounded by the other caps anyway).
-    """
-    max_total_bytes: Optional[int] = 6 * 1024**3
-    max_member_bytes: Optional[int] = 256 * 1024**2
-    max_ratio: Optional[float] = 100.0
-    max_members: Optional[int] = 200_000
-    ratio_floor: int = 1024**2
-
-
-#: The defaults. The datasets are JPEG/PNG images that zip cannot shrink
-#: (ratio about 1.0); the largest official CycleGAN archive (maps) is
-#: 1.48 GB with ~2.2k files, so 6 GiB in total is a 4x margin; a single
-#: image above 256 MiB or a member 100x smaller packed than unpacked is
-#: not a photo. The AnimeGAN archive's size cannot be checked from here;
-#: it holds ~10k images of a few hundred kB, well inside these caps.
-DEFAULT_LIMITS = ExtractLimits()
-_SIZE = re.compile(r'^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$', re.I)
-
-_CHUNK = 1 << 20
+_CHUNK = 1 << 20  # bytes read at a time
 _NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]*$')
 _HEX64 = re.compile(r'^[0-9a-fA-F]{64}$')
-
-
-class DownloadError(RuntimeError):
-    """The archive could not be fetched, verified or unpacked."""
 
 
 def dataset_url(name: str) -> str:
@@ -172,158 +149,26 @@ def fetch(url: str,
             f'{announced}') from err
     except (OSError, http.client.HTTPException) as err:
         raise DownloadError(f'download of {url} failed: {err}') from err
-    for what, size in (('Content-Length', announced),
-                       ('the known archive size', expected_size)):
+    _verify(url, received, {'Content-Length': announced,
+                            'the known archive size': expected_size},
+            digest.hexdigest(), sha256)
+    return digest.hexdigest()
+
+
+def _verify(url: str, received: int, sizes: dict, actual: str,
+            sha256: Optional[str]) -> None:
+    """Raise :class:`DownloadError` unless the body matches every size
+    given (``None``: unknown) and the expected ``sha256``, if any."""
+    for what, size in sizes.items():
         if size is not None and received != size:
             raise DownloadError(
                 f'size mismatch for {url}: received {received} bytes, '
                 f'{what} says {size}')
-    actual = digest.hexdigest()
     if sha256 is not None and actual != sha256.lower():
         raise DownloadError(
             f'sha256 mismatch for {url}: got {actual}, expected '
             f'{sha256.lower()}. The file is corrupt or was changed; '
             'if you trust the new file, pass its checksum with --sha256.')
-    return actual
-
-
-def _unsafe_reason(member: zipfile.ZipInfo, root: str) -> Optional[str]:
-    name = member.filename
-    if name.startswith(('/', '\\')) or PureWindowsPath(name).drive:
-        return 'absolute path'
-    parts = PurePosixPath(name.replace('\\', '/')).parts
-    if '..' in parts:
-        return "'..' component"
-    if stat.S_ISLNK(member.external_attr >> 16):
-        return 'symbolic link'
-    target = osp.realpath(osp.join(root, name))
-    if osp.commonpath([target, root]) != root:
-        return 'resolves outside the target folder'
-    return None
-
-
-def parse_size(text: str) -> int:
-    """``'6G'``, ``'256M'``, ``'1.5GiB'``, ``'4096'`` -> bytes (powers of
-    1024); ValueError naming the text otherwise."""
-    match = _SIZE.match(str(text))
-    if not match:
-        raise ValueError(f'not a size: {text!r} (e.g. 4096, 256M, 6G)')
-    power = ' KMGT'.index((match.group(2) or ' ').upper())
-    return int(float(match.group(1)) * 1024**power)
-
-
-def _check_limits(limits: ExtractLimits) -> ExtractLimits:
-    if not isinstance(limits, ExtractLimits):
-        raise TypeError(f'limits must be an ExtractLimits, got {limits!r}')
-    for key, value in limits._asdict().items():
-        if value is None and key != 'ratio_floor':
-            continue
-        if (isinstance(value, bool) or not isinstance(value, (int, float))
-                or value <= 0):
-            raise ValueError(f'{key} must be a positive number or None, '
-                             f'got {value!r}')
-    return limits
-
-
-def _over(size: float, cap: Optional[float]) -> bool:
-    return cap is not None and size > cap
-
-
-def _check_declared(zf: zipfile.ZipFile, archive: str,
-                    limits: ExtractLimits) -> None:
-    """Refuse from the central directory, before writing anything."""
-    members = zf.infolist()
-    if _over(len(members), limits.max_members):
-        raise DownloadError(
-            f'refusing to extract {archive!r}: {len(members)} members, '
-            f'more than max_members={limits.max_members}')
-    total = 0
-    for member in members:
-        size = member.file_size
-        total += size
-        if _over(size, limits.max_member_bytes):
-            raise DownloadError(
-                f'refusing to extract {archive!r}: member '
-                f'{member.filename!r} unpacks to {size} bytes, more than '
-                f'max_member_bytes={limits.max_member_bytes}')
-        ratio = size / max(member.compress_size, 1)
-        if size >= limits.ratio_floor and _over(ratio, limits.max_ratio):
-            raise DownloadError(
-                f'refusing to extract {archive!r}: member '
-                f'{member.filename!r} unpacks {ratio:.0f}x ({size} bytes '
-                f'from {member.compress_size}), more than '
-                f'max_ratio={limits.max_ratio:g} (zip bomb?)')
-    if _over(total, limits.max_total_bytes):
-        raise DownloadError(
-            f'refusing to extract {archive!r}: it unpacks to {total} bytes, '
-            f'more than max_total_bytes={limits.max_total_bytes}')
-    packed = max(osp.getsize(archive), 1)
-    if total >= limits.ratio_floor and _over(total / packed,
-                                             limits.max_ratio):
-        raise DownloadError(
-            f'refusing to extract {archive!r}: it unpacks '
-            f'{total / packed:.0f}x ({total} bytes from {packed}), more '
-            f'than max_ratio={limits.max_ratio:g} (zip bomb?)')
-
-
-def _extract_member(zf: zipfile.ZipFile, member: zipfile.ZipInfo,
-                    root: str, budget: Optional[int]) -> int:
-    """Stream one member to disk, counting the bytes really written (the
-    declared sizes are checked first but a crafted archive may lie)."""
-    target = osp.join(root, member.filename)
-    if member.is_dir():
-        os.makedirs(target, exist_ok=True)
-        return 0
-    os.makedirs(osp.dirname(target), exist_ok=True)
-    cap = member.file_size
-    written = 0
-    with zf.open(member) as src, open(target, 'wb') as out:
-        while True:
-            chunk = src.read(_CHUNK)
-            if not chunk:
-                break
-            written += len(chunk)
-            if written > cap or (budget is not None and written > budget):
-                raise DownloadError(
-                    f'member {member.filename!r} unpacks to more bytes than '
-                    'declared or allowed; refusing the archive')
-            out.write(chunk)
-    return written
-
-
-def safe_extract(archive: str, target: str,
-                 limits: ExtractLimits = DEFAULT_LIMITS) -> None:
-    """Unpack the zip ``archive`` into ``target``, refusing any member that
-    could land outside it (absolute paths, '..', symbolic links) and
-    archives over ``limits`` (member count, unpacked sizes, compression
-    ratio), all checked before the first byte is written.
-
-    On refusal ``target`` may hold part of the archive: unpack into a
-    temporary folder (as :func:`download_dataset` does).
-    """
-    limits = _check_limits(limits)
-    root = osp.realpath(target)
-    os.makedirs(root, exist_ok=True)
-    try:
-        with zipfile.ZipFile(archive) as zf:
-            for member in zf.infolist():
-                reason = _unsafe_reason(member, root)
-                if reason:
-                    raise DownloadError(
-                        f'refusing to extract {archive!r}: member '
-                        f'{member.filename!r} is unsafe ({reason})')
-            _check_declared(zf, archive, limits)
-            budget = limits.max_total_bytes
-            for member in zf.infolist():
-                written = _extract_member(zf, member, root, budget)
-                if budget is not None:
-                    budget -= written
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error,
-            NotImplementedError) as err:
-        raise DownloadError(
-            f'{archive!r} is not a valid zip archive: {err}') from err
-    except OSError as err:  # e.g. disk full, a member named like a folder
-        raise DownloadError(f'cannot unpack {archive!r}: {err}') from err
 
 
 def _content_folder(extracted: str) -> str:
@@ -332,6 +177,65 @@ def _content_folder(extracted: str) -> str:
     if len(entries) == 1 and osp.isdir(osp.join(extracted, entries[0])):
         return osp.join(extracted, entries[0])
     return extracted
+
+
+def _source(name: str, url: Optional[str], sha256: Optional[str]
+            ) -> tuple[str, Optional[int], Optional[str]]:
+    """The URL, known size and checksum to expect; official ones by
+    default, none known for a given ``url``."""
+    expected_size = None
+    if url is None:
+        url = dataset_url(name)
+        expected_size, known_sha = KNOWN_ARCHIVES.get(name, (None, None))
+        sha256 = sha256 or known_sha
+    if sha256 is not None and not _HEX64.match(sha256):
+        raise ValueError(f'sha256 must be 64 hex digits, got {sha256!r}')
+    return url, expected_size, sha256
+
+
+def _check_name_and_style(name: str, style: Optional[str]) -> Optional[str]:
+    """Check the folder name; return the style (defaulted for photo2anime).
+    """
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValueError(f'dataset name must be a plain folder name, got '
+                         f'{name!r}')
+    if name != anime_layout.NAME:
+        if style is not None:
+            raise ValueError(f'style={style!r} is only for '
+                             f'{anime_layout.NAME}, not {name!r}')
+        return None
+    return check_choice('style', style or 'hayao', anime_layout.STYLES)
+
+
+def _unpack(archive: str, work: str, url: str, style: Optional[str],
+            limits: ExtractLimits) -> str:
+    """Unpack ``archive`` inside ``work``; return the folder holding the
+    dataset (re-laid out for photo2anime, whose ``style`` is not None)."""
+    extracted = osp.join(work, 'extracted')
+    safe_extract(archive, extracted, limits)
+    os.remove(archive)  # free the space before the rename
+    if style is None:
+        return _content_folder(extracted)
+    content = osp.join(work, 'laid-out')
+    try:
+        anime_layout.lay_out(extracted, content, style)
+    except FileNotFoundError as err:
+        raise DownloadError(f'{url}: {err}') from err
+    return content
+
+
+def _replace_folder(content: str, final: str, previous: str) -> None:
+    """Rename ``content`` to ``final``, moving an existing ``final`` aside
+    to ``previous`` first and back if the rename fails."""
+    moved = osp.exists(final)
+    if moved:
+        os.rename(final, previous)
+    try:
+        os.rename(content, final)
+    except OSError:
+        if moved:  # keep the old copy rather than none
+            os.rename(previous, final)
+        raise
 
 
 def download_dataset(name: str,
@@ -363,27 +267,9 @@ def download_dataset(name: str,
     checksum format), FileExistsError (folder exists without ``force``) or
     :class:`DownloadError`.
     """
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise ValueError(f'dataset name must be a plain folder name, got '
-                         f'{name!r}')
-    anime = name == anime_layout.NAME
-    if style is not None and not anime:
-        raise ValueError(f'style={style!r} is only for '
-                         f'{anime_layout.NAME}, not {name!r}')
-    if anime:
-        style = style or 'hayao'
-        if style not in anime_layout.STYLES:
-            raise ValueError(f'style must be one of '
-                             f'{", ".join(anime_layout.STYLES)}, got '
-                             f'{style!r}')
-    limits = _check_limits(limits)
-    expected_size = None
-    if url is None:
-        url = dataset_url(name)
-        expected_size, known_sha = KNOWN_ARCHIVES.get(name, (None, None))
-        sha256 = sha256 or known_sha
-    if sha256 is not None and not _HEX64.match(sha256):
-        raise ValueError(f'sha256 must be 64 hex digits, got {sha256!r}')
+    style = _check_name_and_style(name, style)
+    limits = check_limits(limits)
+    url, expected_size, sha256 = _source(name, url, sha256)
     final = osp.join(root, name)
     if osp.exists(final) and not force:
         raise FileExistsError(
@@ -398,125 +284,15 @@ def download_dataset(name: str,
         if sha256 is None:
             print(f'sha256 of the downloaded archive (not checked: none '
                   f'known): {digest}')
-        extracted = osp.join(work, 'extracted')
-        safe_extract(archive, extracted, limits)
-        os.remove(archive)  # free the space before the rename
-        if anime:
-            content = osp.join(work, 'laid-out')
-            try:
-                anime_layout.lay_out(extracted, content, str(style))
-            except FileNotFoundError as err:
-                raise DownloadError(f'{url}: {err}') from err
-        else:
-            content = _content_folder(extracted)
+        content = _unpack(archive, work, url, style, limits)
         missing = [d for d in LAYOUT if not osp.isdir(osp.join(content, d))]
         if missing:
             print(f'warning: {url} has no {", ".join(missing)} folder(s); '
                   f'found: {", ".join(sorted(os.listdir(content)))}',
                   file=sys.stderr)
-        previous = None
-        if osp.exists(final):
-            previous = osp.join(work, 'previous')
-            os.rename(final, previous)
-        try:
-            os.rename(content, final)
-        except OSError:
-            if previous is not None:  # keep the old copy rather than none
-                os.rename(previous, final)
-            raise
+        _replace_folder(content, final, osp.join(work, 'previous'))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return final
 
 
-def _size_arg(text: str) -> Optional[int]:
-    if text.strip().lower() in ('none', '0'):
-        return None
-    try:
-        return parse_size(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(str(err)) from err
-
-
-def _ratio_arg(text: str) -> Optional[float]:
-    if text.strip().lower() in ('none', '0'):
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(
-            f'not a positive ratio: {text!r}')
-    return value
-
-
-def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    """Command-line arguments of ``tools/download_dataset.py``."""
-    limits = DEFAULT_LIMITS
-    parser = argparse.ArgumentParser(
-        description='Download a CycleGAN dataset into <root>/<name>/ '
-        '(trainA, trainB, testA, testB).',
-        epilog=f'{anime_layout.NAME}: the AnimeGAN training set '
-        f'({anime_layout.URL}); trainA = its train photos, trainB = the '
-        'chosen style\'s frames, testA = its test photos, testB = every '
-        f'{anime_layout.TEST_B_EVERY}th style frame (sorted names), kept '
-        'out of trainB. Its size and sha256 are not published, so they '
-        'cannot be checked from here: the sha256 of what arrived is '
-        'printed; pass it with --sha256 next time to pin the file. '
-        'Licence: non-commercial research only (printed, and written to '
-        'LICENSE.txt next to the data).')
-    parser.add_argument(
-        'name', help=f'dataset name: {", ".join(KNOWN_DATASETS)} (any '
-        'folder name with --url)')
-    parser.add_argument('--root', default='data',
-                        help='folder receiving <name>/ (default: data)')
-    parser.add_argument('--url', help='download this zip instead of the '
-                        'official archive')
-    parser.add_argument('--sha256', help='expected sha256 of the archive')
-    parser.add_argument('--style', choices=sorted(anime_layout.STYLES),
-                        help=f'{anime_layout.NAME} only: whose frames form '
-                        'domain B (default: hayao)')
-    parser.add_argument('--force', action='store_true',
-                        help='replace an existing <root>/<name>')
-    parser.add_argument('--no-progress', action='store_true',
-                        help='hide the progress bar')
-    parser.add_argument(
-        '--max-total-size', type=_size_arg,
-        default=limits.max_total_bytes, metavar='SIZE',
-        help='refuse archives that unpack to more than this (default 6G; '
-        'K/M/G suffixes; none = no cap)')
-    parser.add_argument(
-        '--max-member-size', type=_size_arg,
-        default=limits.max_member_bytes, metavar='SIZE',
-        help='refuse archives with a file larger than this (default 256M)')
-    parser.add_argument(
-        '--max-ratio', type=_ratio_arg, default=limits.max_ratio,
-        help='refuse archives (or members of 1 MiB or more) that unpack '
-        f'more than this many times their packed size (default '
-        f'{limits.max_ratio:g})')
-    return parser.parse_args(argv)
-
-
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Run the command line; return the exit status (0 on success)."""
-    args = parse_args(argv)
-    limits = DEFAULT_LIMITS._replace(max_total_bytes=args.max_total_size,
-                                     max_member_bytes=args.max_member_size,
-                                     max_ratio=args.max_ratio)
-    if args.name == anime_layout.NAME:
-        print(anime_layout.NOTICE)
-        if args.sha256 is None:
-            print('note: the size and sha256 of this archive are not '
-                  'published and cannot be checked from here; pass '
-                  '--sha256 HEX to pin a known file.')
-    try:
-        folder = download_dataset(args.name, args.root, args.url,
-                                  args.sha256, args.force,
-                                  progress=not args.no_progress,
-                                  style=args.style, limits=limits)
-    except (ValueError, FileExistsError, DownloadError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 1
-    print(f'{args.name} is ready in {folder}')
-    return 0

@@ -26,6 +26,8 @@ import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from mm_cyclegan.utils.validation import check_choice
+
 __all__ = [
     'IMAGE_EXTENSIONS', 'ImageReadError', 'decode_image', 'to_float',
     'read_image', 'luminance', 'check_read_options'
@@ -62,11 +64,8 @@ class ImageReadError(ValueError):
 def check_read_options(channels: int, alpha: str,
                        background: Sequence[float]) -> tuple:
     """Validate reading options; return ``background`` as a float tuple."""
-    if channels not in (1, 3):
-        raise ValueError(f'channels must be 1 or 3, got {channels!r}')
-    if alpha not in ALPHA_MODES:
-        raise ValueError(
-            f'alpha must be one of {ALPHA_MODES}, got {alpha!r}')
+    check_choice('channels', channels, (1, 3))
+    check_choice('alpha', alpha, ALPHA_MODES)
     try:
         values = tuple(float(v) for v in background)
     except TypeError:

@@ -11,7 +11,6 @@ run was resumed, and global RNG state is never touched.
 from __future__ import annotations
 
 import hashlib
-import operator
 from typing import Optional
 
 import numpy as np
@@ -82,16 +81,7 @@ def decode_index(idx: object, length: int) -> tuple[int, int]:
     for a negative index; every non-negative index is valid (it encodes
     the epoch).
     """
-    if isinstance(idx, bool):
-        raise TypeError(f'sample index idx must be an int, got {idx!r}')
-    try:
-        number = operator.index(idx)  # type: ignore[arg-type]
-    except TypeError:
-        raise TypeError(
-            f'sample index idx must be an int, got {idx!r}') from None
-    if number < 0:
-        raise SampleIndexError(
-            f'sample index idx must be >= 0, got {number}')
+    number = check_int('sample index idx', idx, 0, error=SampleIndexError)
     epoch, index = divmod(number, _positive_length(length))
     return epoch, index
 

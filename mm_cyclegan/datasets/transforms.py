@@ -24,7 +24,7 @@ from typing import Optional
 import numpy as np
 from PIL import Image
 
-from mm_cyclegan.utils.validation import check_int
+from mm_cyclegan.utils.validation import check_choice, check_int
 
 from .padding import pad_array, padding_for
 
@@ -137,10 +137,7 @@ class Preprocess:
                  crop_size: int = 256,
                  flip: bool = True,
                  vflip: bool = False) -> None:
-        if mode not in PREPROCESS_MODES:
-            raise ValueError(
-                f'preprocess must be one of {PREPROCESS_MODES}, got {mode!r}')
-        self.mode = mode
+        self.mode = check_choice('preprocess', mode, PREPROCESS_MODES)
         self.load_size = check_int('load_size', load_size, 1)
         self.crop_size = check_int('crop_size', crop_size, 1)
         if mode in ('resize_and_crop', 'scale_width_and_crop') and \

@@ -11,7 +11,7 @@ from mmengine.logging import print_log
 from torch.utils.data import Dataset
 
 from mm_cyclegan.registry import DATASETS
-from mm_cyclegan.utils.validation import check_int
+from mm_cyclegan.utils.validation import check_choice, check_int
 
 from .image_io import check_read_options, read_image
 from .scan import BadImageFilesError, ScanResult, scan_folder
@@ -172,8 +172,7 @@ class UnpairedImageDataset(Dataset):
         their sizes, the files skipped and why (the runner's size check
         reads it)."""
         scans = {'a': self._scan_a, 'b': self._scan_b}
-        if domain not in scans:
-            raise ValueError(f"domain must be 'a' or 'b', got {domain!r}")
+        check_choice('domain', domain, scans)
         return scans[domain]
 
     @property

@@ -1,10 +1,10 @@
 """Networks, losses and the CycleGAN model (all registered in MODELS)."""
 from . import discriminators, generators, losses  # noqa: F401
-from .cyclegan import (
-                       CycleGAN,
-                       complete_network_cfgs,
-                       identity_loss_possible,
-                       mirror_generator_cfg,
+from .cyclegan import CycleGAN
+from .network_cfgs import (
+    complete_network_cfgs,
+    identity_loss_possible,
+    mirror_generator_cfg,
 )
 
 __all__ = [

@@ -2,59 +2,33 @@
 from __future__ import annotations
 
 import contextlib
-import copy
-from typing import Any, Iterator, Optional, cast
+from typing import Any, Iterator, Optional
 
 import torch
 from mmengine.logging import print_log
-from mmengine.model import BaseModel, is_model_wrapper
+from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapperDict
 from torch import Tensor, nn
 
 from mm_cyclegan.engine.image_pool import ImagePool, ImagePools
+from mm_cyclegan.models.network_cfgs import (
+    NETWORKS,
+    channels_of,
+    complete_network_cfgs,
+    identity_loss_possible,
+)
+from mm_cyclegan.models.step_helpers import as_fp32, frozen
 from mm_cyclegan.registry import MODELS
 from mm_cyclegan.utils import loss_names as names
 from mm_cyclegan.utils.validation import check_choice, check_number
 
+__all__ = ['CycleGAN']
+
 # Sample fields passed through from the data to val/test outputs.
 _META_KEYS = ('path_a', 'path_b', 'index_a', 'index_b', 'valid_a', 'valid_b',
               'paired')
-NETWORKS = ('generator_a2b', 'generator_b2a', 'discriminator_a',
-            'discriminator_b')
 _UPDATE_ORDERS = ('generators_first', 'discriminators_first')
 _TEST_NORM_MODES = ('eval', 'train')
-
-
-@contextlib.contextmanager
-def frozen(network: nn.Module) -> Iterator[None]:
-    """Freeze a discriminator while the generators learn from it.
-
-    Gradients still flow *through* it to the generators. When the network is
-    DDP-wrapped it is still called through its wrapper, inside ``no_sync``:
-    its parameters get no gradient in this backward pass, so the reducer
-    must not wait for them.
-    """
-    params = [p for p in network.parameters()]
-    previous = [p.requires_grad for p in params]
-    for p in params:
-        p.requires_grad_(False)
-    # cast: nn.Module's __getattr__ is typed as returning Tensor | Module.
-    sync = cast(Any, network).no_sync() if is_model_wrapper(network) else \
-        contextlib.nullcontext()
-    try:
-        with sync:
-            yield
-    finally:
-        for p, flag in zip(params, previous):
-            p.requires_grad_(flag)
-
-
-def _full(tensor: Tensor) -> Tensor:
-    """fp32 copy of an autocast (bf16/fp16) output: losses and image pools
-    work in fp32. Other dtypes pass through unchanged."""
-    if tensor.dtype in (torch.bfloat16, torch.float16):
-        return tensor.float()
-    return tensor
 
 
 def _strip_wrapper_keys(module: nn.Module, state_dict: dict, prefix: str,
@@ -64,70 +38,6 @@ def _strip_wrapper_keys(module: nn.Module, state_dict: dict, prefix: str,
         for key in [k for k in state_dict if k.startswith(wrapped)]:
             state_dict[f'{prefix}{name}.' + key[len(wrapped):]] = \
                 state_dict.pop(key)
-
-
-def _channels(cfg: dict, key: str, name: str) -> int:
-    if key not in cfg:
-        raise ValueError(f'{name} config needs {key!r} to know the domain '
-                         f'channels, got {cfg}')
-    return int(cfg[key])
-
-
-def mirror_generator_cfg(cfg: dict) -> dict:
-    """The config of the generator of the opposite direction: a copy of
-    ``cfg`` with ``in_channels`` and ``out_channels`` swapped."""
-    return dict(copy.deepcopy(cfg),
-                in_channels=_channels(cfg, 'out_channels', 'generator'),
-                out_channels=_channels(cfg, 'in_channels', 'generator'))
-
-
-def identity_loss_possible(generator_a2b: dict) -> bool:
-    """The identity loss compares ``G_a2b(b)`` with ``b``: it needs domains
-    with equal channel counts (otherwise ``identity_weight`` must be 0)."""
-    return _channels(generator_a2b, 'in_channels', 'generator_a2b') == \
-        _channels(generator_a2b, 'out_channels', 'generator_a2b')
-
-
-def complete_network_cfgs(generator_a2b: dict,
-                          discriminator_b: Optional[dict] = None,
-                          generator_b2a: Optional[dict] = None,
-                          discriminator_a: Optional[dict] = None) -> dict:
-    """Fill in the mirrored networks and check every channel count.
-
-    Domain channels come from ``generator_a2b`` (``in_channels`` is domain
-    a, ``out_channels`` domain b). A missing ``generator_b2a`` is its
-    mirror (:func:`mirror_generator_cfg`); a missing ``discriminator_a`` a
-    copy of ``discriminator_b`` for domain a. Without ``discriminator_b``
-    (inference) only the generators are returned. The one place that knows
-    how :class:`CycleGAN` completes its configs: weight readers and the
-    publisher use it too.
-    """
-    channels = dict(
-        a=_channels(generator_a2b, 'in_channels', 'generator_a2b'),
-        b=_channels(generator_a2b, 'out_channels', 'generator_a2b'))
-    if generator_b2a is None:
-        generator_b2a = mirror_generator_cfg(generator_a2b)
-    cfgs = dict(generator_a2b=generator_a2b, generator_b2a=generator_b2a)
-    if discriminator_b is not None:
-        if discriminator_a is None:
-            discriminator_a = dict(copy.deepcopy(discriminator_b),
-                                   in_channels=channels['a'])
-        cfgs.update(discriminator_a=discriminator_a,
-                    discriminator_b=discriminator_b)
-    # (network, key, domain whose channel count it must equal)
-    expected = (('generator_b2a', 'in_channels', 'b'),
-                ('generator_b2a', 'out_channels', 'a'),
-                ('discriminator_a', 'in_channels', 'a'),
-                ('discriminator_b', 'in_channels', 'b'))
-    for name, key, domain in expected:
-        if name not in cfgs:
-            continue
-        got = _channels(cfgs[name], key, name)
-        if got != channels[domain]:
-            raise ValueError(
-                f'{name}.{key} is {got}, but domain {domain} has '
-                f'{channels[domain]} channels (from generator_a2b)')
-    return cfgs
 
 
 @MODELS.register_module()
@@ -202,9 +112,9 @@ class CycleGAN(BaseModel):
 
         networks = complete_network_cfgs(generator_a2b, discriminator_b,
                                          generator_b2a, discriminator_a)
-        self.channels_a = _channels(generator_a2b, 'in_channels',
+        self.channels_a = channels_of(generator_a2b, 'in_channels',
                                     'generator_a2b')
-        self.channels_b = _channels(generator_a2b, 'out_channels',
+        self.channels_b = channels_of(generator_a2b, 'out_channels',
                                     'generator_a2b')
         if self.identity_weight > 0 and \
                 not identity_loss_possible(generator_a2b):
@@ -286,12 +196,10 @@ class CycleGAN(BaseModel):
     # ----------------------------------------------------------- inference
     def translate(self, images: Tensor, direction: str = 'a2b') -> Tensor:
         """Translate a batch ``(N,C,H,W)`` in [-1, 1]; ``'a2b'``/``'b2a'``."""
+        check_choice('direction', direction, ('a2b', 'b2a'))
         if direction == 'a2b':
             return self.generator_a2b(images)
-        if direction == 'b2a':
-            return self.generator_b2a(images)
-        raise ValueError(
-            f"direction must be 'a2b' or 'b2a', got {direction!r}")
+        return self.generator_b2a(images)
 
     def forward(self, inputs: Tensor, data_samples: Any = None,
                 mode: str = 'tensor') -> Tensor:
@@ -384,17 +292,17 @@ class CycleGAN(BaseModel):
         if self.identity_weight > 0:
             out['idt_b'] = self.generator_a2b(real_b)
             out['idt_a'] = self.generator_b2a(real_a)
-        return {k: _full(v) for k, v in out.items()}
+        return {k: as_fp32(v) for k, v in out.items()}
 
     def _generator_losses(self, out: dict) -> dict:
         """Phase 2 losses: fool the (frozen) discriminators, close cycles."""
         with frozen(self.discriminator_a), frozen(self.discriminator_b):
             losses = {
                 names.adversarial_loss('a2b'): self.gan_loss(
-                    _full(self.discriminator_b(out['fake_b'])), True,
+                    as_fp32(self.discriminator_b(out['fake_b'])), True,
                     is_disc=False),
                 names.adversarial_loss('b2a'): self.gan_loss(
-                    _full(self.discriminator_a(out['fake_a'])), True,
+                    as_fp32(self.discriminator_a(out['fake_a'])), True,
                     is_disc=False)}
         losses[names.cycle_loss('a')] = self.cycle_loss_a(out['rec_a'],
                                                           out['real_a'])
@@ -411,8 +319,8 @@ class CycleGAN(BaseModel):
                             pool: Optional[ImagePool], real: Tensor,
                             fake: Tensor) -> dict:
         fake = self._pool(pool, fake)
-        loss_real = self.gan_loss(_full(network(real)), True, is_disc=True)
-        loss_fake = self.gan_loss(_full(network(fake)), False, is_disc=True)
+        loss_real = self.gan_loss(as_fp32(network(real)), True, is_disc=True)
+        loss_fake = self.gan_loss(as_fp32(network(fake)), False, is_disc=True)
         losses = {names.discriminator_loss(domain):
                   0.5 * (loss_real + loss_fake)}
         if self.gradient_penalty is not None:

@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mm_cyclegan.datasets import download
+from mm_cyclegan.datasets import download, download_cli, zip_extract
 from mm_cyclegan.datasets.download import (
     DownloadError,
     dataset_url,
     download_dataset,
-    main,
 )
+from mm_cyclegan.datasets.download_cli import main
 from mm_cyclegan.datasets.unpaired_dataset import UnpairedImageDataset
 from tests.tools.download_fixtures import QuietHandler, leftovers, make_bomb
 
@@ -233,7 +233,7 @@ def test_a_zip_bomb_is_refused_before_anything_is_written(server, tmp_path,
     # Directly: refused from the central directory, nothing unpacked.
     target = tmp_path / 'target'
     with pytest.raises(DownloadError, match='zeros0.png'):
-        download.safe_extract(str(served / 'bomb.zip'), str(target))
+        zip_extract.safe_extract(str(served / 'bomb.zip'), str(target))
     assert [p for p in target.rglob('*') if p.is_file()] == []
 
 
@@ -247,14 +247,14 @@ def test_each_cap_refuses_and_names_itself(tmp_path, limit, match):
     # 4 members of 2 MiB zeros: 8 MiB in total, ratio ~1000.
     archive = tmp_path / 'many.zip'
     make_bomb(archive, size=8 * 1024**2, members=4)
-    loose = download.ExtractLimits(max_total_bytes=None,
+    loose = zip_extract.ExtractLimits(max_total_bytes=None,
                                    max_member_bytes=None, max_ratio=None,
                                    max_members=None)
-    download.safe_extract(str(archive), str(tmp_path / 'ok'), loose)
+    zip_extract.safe_extract(str(archive), str(tmp_path / 'ok'), loose)
     assert len(list((tmp_path / 'ok').rglob('zeros*.png'))) == 4
     target = tmp_path / 'refused'
     with pytest.raises(DownloadError, match=match):
-        download.safe_extract(str(archive), str(target),
+        zip_extract.safe_extract(str(archive), str(target),
                               loose._replace(**limit))
     assert [p for p in target.rglob('*') if p.is_file()] == []
 
@@ -273,19 +273,19 @@ def test_small_text_members_are_not_ratio_checked(tmp_path):
     archive = tmp_path / 'text.zip'
     with zipfile.ZipFile(archive, 'w', zipfile.ZIP_DEFLATED) as zf:
         zf.writestr('README.txt', ' ' * 100_000)  # ~1000x, but 100 kB
-    download.safe_extract(str(archive), str(tmp_path / 'out'))
+    zip_extract.safe_extract(str(archive), str(tmp_path / 'out'))
     assert (tmp_path / 'out' / 'README.txt').stat().st_size == 100_000
 
 
 def test_parse_size_and_bad_limits():
-    assert download.parse_size('4096') == 4096
-    assert download.parse_size('256M') == 256 * 1024**2
-    assert download.parse_size('1.5GiB') == int(1.5 * 1024**3)
+    assert download_cli.parse_size('4096') == 4096
+    assert download_cli.parse_size('256M') == 256 * 1024**2
+    assert download_cli.parse_size('1.5GiB') == int(1.5 * 1024**3)
     with pytest.raises(ValueError, match='12Q'):
-        download.parse_size('12Q')
+        download_cli.parse_size('12Q')
     with pytest.raises(ValueError, match='max_ratio'):
-        download.safe_extract('x.zip', 'y',
-                              download.ExtractLimits(max_ratio=-1))
+        zip_extract.safe_extract('x.zip', 'y',
+                              zip_extract.ExtractLimits(max_ratio=-1))
 
 
 def test_command_line_caps(server, tmp_path, capsys):

@@ -16,8 +16,8 @@ from mm_cyclegan.datasets.download import (
     DownloadError,
     dataset_url,
     download_dataset,
-    main,
 )
+from mm_cyclegan.datasets.download_cli import main
 from mm_cyclegan.datasets.unpaired_dataset import UnpairedImageDataset
 from tests.tools.download_fixtures import leftovers
 

@@ -27,7 +27,7 @@ from mm_cyclegan.apis.weights.kinds import (
     source_files,
     validated_tensors,
 )
-from mm_cyclegan.models.cyclegan import (
+from mm_cyclegan.models.network_cfgs import (
     NETWORKS,
     complete_network_cfgs,
     identity_loss_possible,

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from mm_cyclegan.registry import DATASETS
-from mm_cyclegan.utils.validation import check_int
+from mm_cyclegan.utils.validation import check_choice, check_int
 
 from ..seeding import decode_index, sample_rng
 from .raster import Size, parse_size, rasterize, render_size
@@ -92,10 +92,7 @@ class ProceduralLandscapeDataset(torch.utils.data.Dataset):
                  train_seed_offset_b: int = 1_000_000,
                  test_seed_offset: int = 2_000_000,
                  test_mode: Optional[bool] = None) -> None:
-        if split not in ('train', 'test'):
-            raise ValueError(
-                f"split must be 'train' or 'test', got {split!r}")
-        self.split = split
+        self.split = check_choice('split', split, ('train', 'test'))
         self.num_samples = check_int('num_samples', num_samples, 1)
         self.size = parse_size(size)
         self.seed = check_int('seed', seed, 0)
@@ -132,8 +129,7 @@ class ProceduralLandscapeDataset(torch.utils.data.Dataset):
 
     def scene_seeds(self, domain: str) -> range:
         """The scene seeds that ``domain`` ('a' or 'b') draws from."""
-        if domain not in ('a', 'b'):
-            raise ValueError(f"domain must be 'a' or 'b', got {domain!r}")
+        check_choice('domain', domain, ('a', 'b'))
         if self.paired:
             first = self.offsets['test_seed_offset']
         else:

@@ -204,20 +204,15 @@ def _draw_trees(scene: Scene, labels: np.ndarray, shade: np.ndarray,
         region_shade[canopy] = 0.5 + 0.45 * light * rel[canopy]
 
 
-def rasterize(scene: Scene, size: Size) -> Raster:
-    """Rasterise ``scene`` at ``size`` (an int or ``(height, width)``)."""
-    height, width = parse_size(size)
-    xs = ((np.arange(width) + 0.5) / width).astype(np.float32)
-    ys = ((np.arange(height) + 0.5) / height).astype(np.float32)
-    unit = min(height, width)
-    labels = np.full((height, width), SKY, np.uint8)
-    # Sky shading runs from 0 at the top to 1 at the horizon.
-    horizon = min(scene.ground_line)
-    shade = np.empty((height, width), np.float32)
-    shade[:] = np.clip(ys / horizon, 0, 1)[:, None]
+def _draw_celestial(scene: Scene, labels: np.ndarray, shade: np.ndarray,
+                    xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Draw the sun (or moon) disc; return its glow over the whole image.
 
-    # The sun (or moon) and its glow; distances in shorter-side units. The
-    # glow is negligible (< 1e-3) beyond 3.8 sigma, so only a box is drawn.
+    Distances are in shorter-side units. The glow is negligible (< 1e-3)
+    beyond 3.8 sigma, so only a box is drawn.
+    """
+    height, width = labels.shape
+    unit = min(height, width)
     cx, cy = scene.celestial_xy
     radius = scene.celestial_radius
     sigma = 2.2 * radius
@@ -232,7 +227,13 @@ def rasterize(scene: Scene, size: Size) -> Raster:
     body = dist2 <= radius * radius
     labels[rows, cols][body] = SUN
     shade[rows, cols][body] = 1.0
+    return glow
 
+
+def _draw_clouds(scene: Scene, labels: np.ndarray, shade: np.ndarray,
+                 xs: np.ndarray, ys: np.ndarray) -> None:
+    """Draw each cloud, a union of ellipses lit from above."""
+    height, width = labels.shape
     for cloud in scene.clouds:
         ell = np.asarray(cloud.ellipses)
         x0 = (ell[:, 0] - ell[:, 2]).min()
@@ -249,8 +250,11 @@ def rasterize(scene: Scene, size: Size) -> Raster:
         labels[rows, cols][mask] = CLOUD
         shade[rows, cols][mask] = cloud_shade[mask]
 
-    _draw_mountains(scene, labels, shade, xs, ys)
 
+def _draw_ground(scene: Scene, labels: np.ndarray, shade: np.ndarray,
+                 xs: np.ndarray, ys: np.ndarray) -> None:
+    """Draw the ground below the ground line."""
+    height = labels.shape[0]
     ground = np.asarray(scene.ground_y(xs))
     first = max(0, int(np.floor(ground.min() * height)))
     ground_ys = ys[first:, None]
@@ -261,18 +265,42 @@ def rasterize(scene: Scene, size: Size) -> Raster:
     labels[first:][below] = GROUND
     shade[first:][below] = field[below]
 
-    if scene.water is not None:
-        w = scene.water
-        rows, cols = _box(height, width, w.cx - w.rx, w.cx + w.rx,
-                          w.cy - w.ry, w.cy + w.ry)
-        yy = ys[rows, None]
-        lake = (labels[rows, cols] == GROUND) & _ellipse(
-            xs[None, cols], yy, w.cx, w.cy, w.rx, w.ry)
-        rel = (yy - (w.cy - w.ry)) / (2 * w.ry)
-        field = np.broadcast_to(0.85 - 0.7 * np.clip(rel, 0, 1), lake.shape)
-        labels[rows, cols][lake] = WATER
-        shade[rows, cols][lake] = field[lake]
 
+def _draw_water(scene: Scene, labels: np.ndarray, shade: np.ndarray,
+                xs: np.ndarray, ys: np.ndarray) -> None:
+    """Draw the lake, if any, where its ellipse covers ground."""
+    if scene.water is None:
+        return
+    height, width = labels.shape
+    w = scene.water
+    rows, cols = _box(height, width, w.cx - w.rx, w.cx + w.rx,
+                      w.cy - w.ry, w.cy + w.ry)
+    yy = ys[rows, None]
+    lake = (labels[rows, cols] == GROUND) & _ellipse(
+        xs[None, cols], yy, w.cx, w.cy, w.rx, w.ry)
+    rel = (yy - (w.cy - w.ry)) / (2 * w.ry)
+    field = np.broadcast_to(0.85 - 0.7 * np.clip(rel, 0, 1), lake.shape)
+    labels[rows, cols][lake] = WATER
+    shade[rows, cols][lake] = field[lake]
+
+
+def rasterize(scene: Scene, size: Size) -> Raster:
+    """Rasterise ``scene`` at ``size`` (an int or ``(height, width)``)."""
+    height, width = parse_size(size)
+    xs = ((np.arange(width) + 0.5) / width).astype(np.float32)
+    ys = ((np.arange(height) + 0.5) / height).astype(np.float32)
+    labels = np.full((height, width), SKY, np.uint8)
+    # Sky shading runs from 0 at the top to 1 at the horizon.
+    horizon = min(scene.ground_line)
+    shade = np.empty((height, width), np.float32)
+    shade[:] = np.clip(ys / horizon, 0, 1)[:, None]
+
+    # Back to front: later layers paint over earlier ones.
+    glow = _draw_celestial(scene, labels, shade, xs, ys)
+    _draw_clouds(scene, labels, shade, xs, ys)
+    _draw_mountains(scene, labels, shade, xs, ys)
+    _draw_ground(scene, labels, shade, xs, ys)
+    _draw_water(scene, labels, shade, xs, ys)
     _draw_trees(scene, labels, shade, xs, ys)
     glow[labels != SKY] = 0.0
     shade = soft_steps(np.clip(shade, 0.0, 1.0), TONE_LEVELS[labels])

@@ -184,6 +184,32 @@ def _trees(rng: np.random.Generator, scene_ground: tuple[float, float],
     return tuple(sorted(trees, key=lambda t: t.base_y))
 
 
+def _ridges(rng: np.random.Generator, highest: float, sky_bottom: RGB,
+            light: RGB) -> tuple[list, list]:
+    """One to three mountain ridges, back to front, and their colours."""
+    n_ridges = int(rng.integers(1, 4))
+    ridges, ridge_colors = [], []
+    for k in range(n_ridges):
+        # Far ridges rise higher and fade toward the sky (aerial perspective).
+        far = (n_ridges - 1 - k) / 2.0
+        top_y = highest - rng.uniform(0.22, 0.32) - 0.08 * far
+        bottom_y = highest - rng.uniform(0.0, 0.06)
+        ridges.append(_ridge(rng, float(top_y), float(bottom_y)))
+        rock = _color(rng, _ROCK, light)
+        ridge_colors.append(_mix(rock, sky_bottom, 0.25 + 0.25 * far))
+    return ridges, ridge_colors
+
+
+def _water(rng: np.random.Generator, horizon: float) -> Optional[Water]:
+    """A lake below the horizon in 40% of the scenes, else ``None``."""
+    if rng.random() >= 0.4:
+        return None
+    ry = float(rng.uniform(0.04, 0.09))
+    return Water(float(rng.uniform(0.25, 0.75)),
+                 float(rng.uniform(horizon + 0.06 + ry, 0.92)),
+                 float(rng.uniform(0.15, 0.32)), ry)
+
+
 def make_scene(seed: int) -> Scene:
     """Draw a landscape from ``seed`` (a non-negative int).
 
@@ -203,16 +229,7 @@ def make_scene(seed: int) -> Scene:
     ground_line = (horizon - tilt, horizon + tilt)
     highest = horizon - abs(tilt)
 
-    n_ridges = int(rng.integers(1, 4))
-    ridges, ridge_colors = [], []
-    for k in range(n_ridges):
-        # Far ridges rise higher and fade toward the sky (aerial perspective).
-        far = (n_ridges - 1 - k) / 2.0
-        top_y = highest - rng.uniform(0.22, 0.32) - 0.08 * far
-        bottom_y = highest - rng.uniform(0.0, 0.06)
-        ridges.append(_ridge(rng, float(top_y), float(bottom_y)))
-        rock = _color(rng, _ROCK, light)
-        ridge_colors.append(_mix(rock, sky_bottom, 0.25 + 0.25 * far))
+    ridges, ridge_colors = _ridges(rng, highest, sky_bottom, light)
 
     celestial = 'moon' if time == 'night' else 'sun'
     cx = float(rng.uniform(0.1, 0.9))
@@ -227,12 +244,7 @@ def make_scene(seed: int) -> Scene:
     n_clouds = int(rng.integers(0, 3 if time == 'night' else 4))
     clouds = _clouds(rng, n_clouds, lowest_cloud)
 
-    water = None
-    if rng.random() < 0.4:
-        ry = float(rng.uniform(0.04, 0.09))
-        water = Water(float(rng.uniform(0.25, 0.75)),
-                      float(rng.uniform(horizon + 0.06 + ry, 0.92)),
-                      float(rng.uniform(0.15, 0.32)), ry)
+    water = _water(rng, horizon)
     water_color = _mix(_mix(sky_top, sky_bottom, 0.5), (0.1, 0.2, 0.3), 0.3)
 
     return Scene(

@@ -96,6 +96,18 @@ class ResizeConv(nn.Module):
         return self.conv(self.upsample(x))
 
 
+def _upsample_layer(channels: int, upsample_mode: str,
+                    norm_cfg: Optional[dict], bias: bool,
+                    padding_mode: str) -> nn.Module:
+    """One 2x upsampling step halving ``channels``, as ``upsample_mode``."""
+    if upsample_mode == 'deconv':
+        return conv_module(
+            channels, channels // 2, 3, stride=2, padding=1, bias=bias,
+            norm_cfg=norm_cfg,
+            conv_cfg=dict(type=nn.ConvTranspose2d, output_padding=1))
+    return ResizeConv(channels, channels // 2, norm_cfg, bias, padding_mode)
+
+
 @MODELS.register_module()
 class ResnetGenerator(PaperInitModule):
     """ResNet-based generator: downsample, residual blocks, upsample.
@@ -173,17 +185,9 @@ class ResnetGenerator(PaperInitModule):
                 ResidualBlock(channels, padding_mode, norm_cfg, use_dropout,
                               self.with_cp == 'blocks'))
         for _ in range(_NUM_DOWN):
-            if upsample_mode == 'deconv':
-                layers.append(
-                    conv_module(
-                        channels, channels // 2, 3, stride=2, padding=1,
-                        bias=bias, norm_cfg=norm_cfg,
-                        conv_cfg=dict(
-                            type=nn.ConvTranspose2d, output_padding=1)))
-            else:
-                layers.append(
-                    ResizeConv(channels, channels // 2, norm_cfg, bias,
-                               padding_mode))
+            layers.append(
+                _upsample_layer(channels, self.upsample_mode, norm_cfg, bias,
+                                padding_mode))
             channels //= 2
         layers.append(
             conv_module(
