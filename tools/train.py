@@ -24,7 +24,6 @@ import mm_cyclegan  # noqa: E402,F401  (applies compat workarounds)
 from mm_cyclegan.apis.training import (  # noqa: E402
     build_runner,
     existing_run_problem,
-    preflight_data,
     prepare_config,
     remove_previous_run,
     report_results,
@@ -125,7 +124,10 @@ def main(argv=None) -> int:
     )
     from mm_cyclegan.engine.console import set_verbose
     from mm_cyclegan.engine.hooks import add_progress_hook
-    from mm_cyclegan.evaluation import preflight_evaluation
+    from mm_cyclegan.engine.preflight import (
+        preflight_data,
+        preflight_evaluation,
+    )
 
     set_verbose(args.verbose)
     try:
