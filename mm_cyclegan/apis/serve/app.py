@@ -43,7 +43,8 @@ from mm_cyclegan.apis.image_arrays import encode_image
 from .model import ServedModel
 from .uploads import UploadLimits, UploadRejected, check_size, decode_upload
 
-__all__ = ['allowed_host_names', 'create_app', 'is_wildcard', 'STATIC_DIR']
+__all__ = ['allowed_host_names', 'create_app', 'is_loopback', 'is_wildcard',
+           'STATIC_DIR']
 
 STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                           'static')
@@ -75,7 +76,7 @@ def allowed_host_names(host: str,
     """The ``Host`` header names the app answers: the loopback names, the
     bound address when it is a specific one, and ``allow_hosts``."""
     names = ['localhost', '127.0.0.1', '[::1]', '::1']
-    if not is_wildcard(host) and not _is_loopback(host) and host not in names:
+    if not is_wildcard(host) and not is_loopback(host) and host not in names:
         names.append(host)
     for name in allow_hosts or ():
         if name not in names:
@@ -83,7 +84,8 @@ def allowed_host_names(host: str,
     return names
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine only (localhost, 127.x, ::1)."""
     if host in _LOOPBACK_NAMES:
         return True
     try:

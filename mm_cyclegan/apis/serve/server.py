@@ -11,7 +11,7 @@ from typing import Optional, Sequence
 
 import uvicorn
 
-from .app import _is_loopback, allowed_host_names, create_app
+from .app import allowed_host_names, create_app, is_loopback
 from .model import ServedModel
 from .uploads import UploadLimits
 
@@ -35,7 +35,7 @@ def exposure_warning(host: str,
                      allow_hosts: Optional[Sequence[str]] = None
                      ) -> Optional[str]:
     """A warning when ``host`` is not a loopback address, else ``None``."""
-    if _is_loopback(host):
+    if is_loopback(host):
         return None
     names = allowed_host_names(host, allow_hosts)
     hint = ('' if allow_hosts else ' Add --allow-host NAME [NAME ...] with '
