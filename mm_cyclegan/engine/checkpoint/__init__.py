@@ -20,9 +20,10 @@ load (:func:`decode_state`). So every file is read with
   pickles of a legacy file (magic number, protocol, system info, storage
   keys) must be plain data: any global in them is refused. Tar-format
   (PyTorch < 0.4) files and TorchScript archives are refused.
-* A work dir's ``last_checkpoint`` names a file inside it
-  (:func:`read_checkpoint_pointer`), for auto-resume, translation and the
-  page alike.
+* A work dir's ``last_checkpoint`` names a file inside it, by its path
+  relative to it (:func:`write_checkpoint_pointer`); it is read by one
+  rule (:func:`read_checkpoint_pointer`) for auto-resume, translation and
+  the page alike.
 * :func:`seal_checkpoint` makes a checkpoint plain (and refuses NaN/inf
   weights) before the runner writes it.
 * :func:`load_model_weights` loads a state dict into a model strictly:
@@ -51,6 +52,7 @@ from .pointer import (
     find_resumable_checkpoint,
     keep_damaged,
     read_checkpoint_pointer,
+    write_checkpoint_pointer,
 )
 from .reader import checkpoint_damage, is_intact_checkpoint, read_checkpoint
 from .seal import seal_checkpoint
@@ -71,5 +73,5 @@ __all__ = [
     'decode_state', 'encode_state', 'find_resumable_checkpoint',
     'is_intact_checkpoint', 'keep_damaged', 'load_model_weights',
     'non_finite_tensors', 'read_checkpoint', 'read_checkpoint_pointer',
-    'seal_checkpoint', 'strip_module_prefix'
+    'seal_checkpoint', 'strip_module_prefix', 'write_checkpoint_pointer'
 ]

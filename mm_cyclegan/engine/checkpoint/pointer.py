@@ -19,6 +19,16 @@ def _inside(path: str, folder: str) -> bool:
     return real != root and osp.commonpath([real, root]) == root
 
 
+def write_checkpoint_pointer(work_dir: str, checkpoint: str) -> None:
+    """Point ``work_dir``'s ``last_checkpoint`` at ``checkpoint`` (a file
+    in it), by its path relative to the work dir, so a copied or moved
+    work dir resumes from its own files; written atomically."""
+    pointer = osp.join(work_dir, POINTER_NAME)
+    with open(pointer + '.tmp', 'w', encoding='utf-8') as f:
+        f.write(osp.relpath(checkpoint, work_dir))
+    os.replace(pointer + '.tmp', pointer)
+
+
 def read_checkpoint_pointer(work_dir: str) -> Optional[str]:
     """The file a work dir's ``last_checkpoint`` names, or ``None``.
 
