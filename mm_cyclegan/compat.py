@@ -42,6 +42,12 @@ here could not be solved by a pin.
   ``broadcast_buffers`` (a warning per wrapped network), which MMEngine's
   DDP wrappers always pass; it becomes ``forward_sync_buffers``.
 
+Upstream internals we read, each in one accessor here (the only reads of
+another package's private names; ``tests/test_no_private_reads.py``
+allows exactly these): :func:`logger_instance_names`,
+:func:`runner_is_resuming`, :func:`runner_val_loop`,
+:func:`runner_randomness_cfg`.
+
 Importing :mod:`mm_cyclegan` applies :func:`patch_mmcv_ext_loader` (MMagic's
 own import needs it), :func:`disable_albumentations_update_check` and
 :func:`filter_upstream_warnings`. The
@@ -319,6 +325,36 @@ def ddp_buffer_sync_cfg(model_wrapper_cfg: Optional[dict]
     model_wrapper_cfg['broadcast_buffers'] = None
     model_wrapper_cfg['forward_sync_buffers'] = bool(sync)
     return model_wrapper_cfg
+
+
+# --------------------------------------------------------------------------
+# upstream internals we read (MMEngine 0.10.x has no public accessor)
+
+
+def logger_instance_names() -> set[str]:
+    """The names of every ``MMLogger`` built in this process (MMEngine's
+    ``ManagerMixin`` keeps them in ``_instance_dict``)."""
+    from mmengine.logging import MMLogger
+    return set(MMLogger._instance_dict)
+
+
+def runner_is_resuming(runner: Any) -> bool:
+    """Whether an MMEngine runner was configured to resume (``resume=True``;
+    MMEngine keeps it as ``_resume`` only)."""
+    return bool(getattr(runner, '_resume', False))
+
+
+def runner_val_loop(runner: Any) -> Any:
+    """The runner's validation loop, or its config, without building it
+    (the public ``val_loop`` property builds it)."""
+    return getattr(runner, '_val_loop', None)
+
+
+def runner_randomness_cfg(runner: Any) -> dict:
+    """The runner's ``randomness`` config (MMEngine keeps it as
+    ``_randomness_cfg``; a loop needs ``diff_rank_seed`` to build its
+    dataloader as the runner would)."""
+    return dict(getattr(runner, '_randomness_cfg', None) or {})
 
 
 def apply_all() -> None:

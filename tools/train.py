@@ -24,7 +24,6 @@ import mm_cyclegan  # noqa: E402,F401  (applies compat workarounds)
 from mm_cyclegan.apis.training import (  # noqa: E402
     build_runner,
     existing_run_problem,
-    preflight_data,
     prepare_config,
     remove_previous_run,
     report_results,
@@ -115,19 +114,17 @@ def _move_previous_run(cfg, runner) -> None:
         runner.logger.info(message)
 
 
-def main(argv=None) -> int:
-    """Entry point; returns the process exit code."""
-    args = parse_args(argv)
-    from mm_cyclegan.apis.run_length import discard_log_dir, set_run_length
-    from mm_cyclegan.compat import init_cpu_distributed
-    from mm_cyclegan.engine import (
-        CheckpointError,
-        RunFinished,
-        StartupCheckError,
-    )
+def checked_config(args: argparse.Namespace):
+    """The run's config after the checks that need no runner (config,
+    data, evaluation, an earlier run); ``None`` once the problem is
+    printed."""
+    from mm_cyclegan.apis.run_length import set_run_length
     from mm_cyclegan.engine.console import set_verbose
     from mm_cyclegan.engine.hooks import add_progress_hook
-    from mm_cyclegan.evaluation import preflight_evaluation
+    from mm_cyclegan.engine.preflight import (
+        preflight_data,
+        preflight_evaluation,
+    )
 
     set_verbose(args.verbose)
     try:
@@ -136,12 +133,29 @@ def main(argv=None) -> int:
                        args.cfg_options)
     except (FileNotFoundError, ValueError, TypeError) as err:
         print(f'error: {err}', file=sys.stderr)
-        return 2
+        return None
     add_progress_hook(cfg)
     problem = preflight_data(cfg) or preflight_evaluation(cfg) or (
         None if args.overwrite else existing_run_problem(cfg))
     if problem:
         print(problem, file=sys.stderr)
+        return None
+    return cfg
+
+
+def main(argv=None) -> int:
+    """Entry point; returns the process exit code."""
+    args = parse_args(argv)
+    from mm_cyclegan.apis.run_length import discard_log_dir
+    from mm_cyclegan.compat import init_cpu_distributed
+    from mm_cyclegan.engine import (
+        CheckpointError,
+        RunFinished,
+        StartupCheckError,
+    )
+
+    cfg = checked_config(args)
+    if cfg is None:
         return 2
     init_cpu_distributed(cfg.launcher)
     _say(f'Building the model, data and hooks of {args.config} '

@@ -1,5 +1,6 @@
-"""Helpers behind ``tools/train.py``: config preparation, data preflight,
-and the end-of-run report."""
+"""Helpers behind ``tools/train.py``: config preparation, the work dir of
+an earlier run, and the end-of-run report. The start-up checks are in
+:mod:`mm_cyclegan.engine.preflight`."""
 from __future__ import annotations
 
 import argparse
@@ -14,9 +15,6 @@ import warnings
 from typing import Optional, Sequence
 
 from mmengine.config import Config
-
-_FOLDER_DATASETS = ('UnpairedImageDataset', 'mm_cyclegan.UnpairedImageDataset')
-
 
 #: Top-level config keys that the runner, MMEngine or the tools read.
 KNOWN_CONFIG_KEYS = frozenset({
@@ -252,49 +250,6 @@ def enable_amp(cfg: Config) -> None:
             group['dtype'] = dtype
 
 
-def preflight_data(cfg: Config) -> Optional[str]:
-    """Return a message when the training images are missing, else None."""
-    loader = cfg.get('train_dataloader') or {}
-    dataset = loader.get('dataset') or {}
-    if dataset.get('type') not in _FOLDER_DATASETS:
-        return None
-    root = dataset.get('data_root')
-    folders = [dataset.get('folder_a') or 'trainA',
-               dataset.get('folder_b') or 'trainB']
-    missing = [f for f in folders
-               if not osp.isdir(osp.join(str(root), f))
-               or not glob.glob(osp.join(str(root), f, '*'))]
-    if not missing:
-        return None
-    return (
-        f'No training images for this config: {root!s}/ needs the folders '
-        f'{", ".join(folders)} with images (missing or empty: '
-        f'{", ".join(missing)}).\n'
-        f'  * Your own data: put domain A images in {root}/{folders[0]}/ and '
-        f'domain B images in {root}/{folders[1]}/ (testA/ and testB/ for '
-        'evaluation), any of jpg/png/bmp/tif/webp.\n'
-        f'{_download_hint(str(root))}\n'
-        '  * No data at hand: make demo (trains on built-in procedural '
-        'landscapes).')
-
-
-def _download_hint(root: str) -> str:
-    """The download command that fills ``root``, when its name is known."""
-    from mm_cyclegan.datasets.download import KNOWN_DATASETS
-    name = osp.basename(osp.normpath(root))
-    parent = osp.dirname(osp.normpath(root)) or '.'
-    if name not in KNOWN_DATASETS:
-        return ('  * A known set: python tools/download_dataset.py NAME '
-                f'--root {parent} (NAME: {", ".join(KNOWN_DATASETS)}), '
-                'then set data_root to its folder.')
-    extra = ''
-    if name == 'photo2anime':
-        extra = (' [--style hayao|shinkai|paprika] (AnimeGAN dataset, '
-                 'non-commercial research only)')
-    return (f'  * Download it: python tools/download_dataset.py {name} '
-            f'--root {parent}{extra}')
-
-
 def report_results(runner, metrics: Optional[dict]) -> None:
     """Print where the outputs are and, for paired metrics, the table."""
     from mmengine.dist import is_main_process
@@ -333,7 +288,7 @@ def report_results(runner, metrics: Optional[dict]) -> None:
 
 __all__ = [
     'ConfigFileError', 'KNOWN_CONFIG_KEYS', 'build_runner', 'enable_amp',
-    'existing_run_problem', 'load_config', 'preflight_data',
-    'prepare_config', 'previous_run_files', 'remove_previous_run',
-    'report_results', 'unknown_config_keys'
+    'existing_run_problem', 'load_config', 'prepare_config',
+    'previous_run_files', 'remove_previous_run', 'report_results',
+    'unknown_config_keys'
 ]

@@ -4,7 +4,9 @@ from .checkpoint import (
     CheckpointMismatchError,
     DamagedCheckpointError,
     LoadReport,
+    NonFiniteCheckpointError,
     UnsafeCheckpointError,
+    find_resumable_checkpoint,
     load_model_weights,
     read_checkpoint,
 )
@@ -19,12 +21,8 @@ from .image_pool import ImagePool, ImagePools, make_image_pools
 from .loops import EpochsAsItersTrainLoop, RunFinished
 from .optim_constructor import CycleGANOptimWrapperConstructor
 from .optim_wrapper import MixedPrecisionOptimWrapper
-from .runner import (
-    CycleGANRunner,
-    NonFiniteCheckpointError,
-    StartupCheckError,
-    find_resumable_checkpoint,
-)
+from .preflight import StartupCheckError
+from .runner import CycleGANRunner
 from .schedulers import LinearDecayLR
 
 __all__ = [

@@ -7,9 +7,11 @@ from mmengine.logging import print_log
 from mmengine.runner import IterBasedTrainLoop
 from torch.utils.data import DataLoader
 
+from mm_cyclegan.compat import runner_randomness_cfg
 from mm_cyclegan.registry import LOOPS
+from mm_cyclegan.utils.validation import check_int
 
-from .runner import StartupCheckError
+from .preflight import StartupCheckError
 from .schedulers import decay_problem
 
 
@@ -100,18 +102,16 @@ class EpochsAsItersTrainLoop(IterBasedTrainLoop):
                              f'got max_epochs={max_epochs}, '
                              f'max_iters={max_iters}')
         if max_epochs is not None:
-            if max_epochs <= 0:
-                raise ValueError(
-                    f'max_epochs must be positive, got {max_epochs}')
+            max_epochs = check_int('max_epochs', max_epochs, 1)
             # Build the dataloader first: its length defines an epoch.
             if isinstance(dataloader, dict):
                 dataloader = runner.build_dataloader(
                     dataloader, seed=runner.seed,
-                    diff_rank_seed=runner._randomness_cfg.get(
+                    diff_rank_seed=runner_randomness_cfg(runner).get(
                         'diff_rank_seed', False))
             max_iters = int(max_epochs) * len(dataloader)
-        elif max_iters is not None and max_iters <= 0:
-            raise ValueError(f'max_iters must be positive, got {max_iters}')
+        elif max_iters is not None:
+            max_iters = check_int('max_iters', max_iters, 1)
         super().__init__(runner, dataloader, max_iters=max_iters,
                          val_begin=val_begin, val_interval=val_interval,
                          dynamic_intervals=dynamic_intervals)

@@ -15,7 +15,6 @@ from .inception import (
     find_inception_weights,
 )
 from .paired_metrics import PairedTranslationMetric, format_metric_table
-from .preflight import preflight_evaluation, preflight_inception
 from .report import format_translation_table
 from .translation_metric import TranslationMetric
 
@@ -25,7 +24,5 @@ __all__ = [
     'add_image_writer', 'build_fid_inception', 'color_distance',
     'feature_statistics', 'fid_from_features', 'find_inception_weights',
     'format_metric_table', 'format_translation_table', 'frechet_distance',
-    'kernel_inception_distance', 'polynomial_mmd', 'preflight_evaluation',
-    'preflight_inception',
-    'psnr', 'rgb_to_lab', 'ssim'
+    'kernel_inception_distance', 'polynomial_mmd', 'psnr', 'rgb_to_lab', 'ssim'
 ]

@@ -26,6 +26,8 @@ from typing import Optional
 import numpy as np
 from scipy import linalg
 
+from mm_cyclegan.utils.validation import check_int
+
 __all__ = [
     'feature_statistics', 'fid_from_features', 'frechet_distance',
     'kernel_inception_distance', 'polynomial_mmd'
@@ -134,9 +136,8 @@ def kernel_inception_distance(features1: np.ndarray,
     """
     x = _features('features1', features1)
     y = _features('features2', features2)
-    if num_subsets < 1 or subset_size < 2:
-        raise ValueError('num_subsets must be >= 1 and subset_size >= 2, '
-                         f'got {num_subsets} and {subset_size}')
+    num_subsets = check_int('num_subsets', num_subsets, minimum=1)
+    subset_size = check_int('subset_size', subset_size, minimum=2)
     m = min(subset_size, x.shape[0], y.shape[0])
     if m < 2:
         raise ValueError(f'KID needs at least 2 samples per set, got '

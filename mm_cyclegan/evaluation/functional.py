@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from mm_cyclegan.utils.validation import check_int
+from mm_cyclegan.utils.validation import check_int, check_number
 
 __all__ = ['color_distance', 'gaussian_window', 'psnr', 'rgb_to_lab', 'ssim']
 
@@ -42,8 +42,7 @@ def _pair(pred: torch.Tensor, target: torch.Tensor
 def psnr(pred: torch.Tensor, target: torch.Tensor,
          data_range: float = 1.0) -> torch.Tensor:
     """Peak signal-to-noise ratio in dB per image (``inf`` if identical)."""
-    if data_range <= 0:
-        raise ValueError(f'data_range must be positive, got {data_range}')
+    data_range = check_number('data_range', data_range, above=0)
     pred, target = _pair(pred, target)
     mse = (pred - target).pow(2).flatten(1).mean(dim=1)
     return 10.0 * torch.log10(data_range**2 / mse)
@@ -51,11 +50,11 @@ def psnr(pred: torch.Tensor, target: torch.Tensor,
 
 def gaussian_window(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
     """Normalised 1-D Gaussian of odd length ``size`` (float64)."""
-    if size < 1 or size % 2 == 0:
+    size = check_int('window size', size, minimum=1)
+    if size % 2 == 0:
         raise ValueError(f'window size must be a positive odd int, got '
                          f'{size}')
-    if sigma <= 0:
-        raise ValueError(f'sigma must be positive, got {sigma}')
+    sigma = check_number('sigma', sigma, above=0)
     x = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
     window = torch.exp(-x * x / (2 * sigma * sigma))
     return window / window.sum()
@@ -84,8 +83,7 @@ def ssim(pred: torch.Tensor,
     computed per channel over the window positions that fit inside the
     image, then averaged over positions and channels.
     """
-    if data_range <= 0:
-        raise ValueError(f'data_range must be positive, got {data_range}')
+    data_range = check_number('data_range', data_range, above=0)
     pred, target = _pair(pred, target)
     height, width = pred.shape[-2:]
     if min(height, width) < window_size:

@@ -11,7 +11,8 @@ from PIL import Image
 
 from mm_cyclegan.registry import METRICS
 
-from .translation_metric import _field, _flag, to_uint8
+from .samples import sample_field, sample_flag
+from .translation_metric import to_uint8
 
 __all__ = ['TranslationImageWriter', 'add_image_writer']
 
@@ -53,13 +54,13 @@ class TranslationImageWriter(BaseMetric):
         for sample in data_samples:
             for direction, source, key in (('a2b', 'a', 'fake_b'),
                                            ('b2a', 'b', 'fake_a')):
-                image = _field(sample, key)
-                if image is None or not _flag(
-                        _field(sample, f'valid_{source}')):
+                image = sample_field(sample, key)
+                if image is None or not sample_flag(
+                        sample_field(sample, f'valid_{source}')):
                     continue
-                path = self._name(direction, _field(sample,
+                path = self._name(direction, sample_field(sample,
                                                     f'path_{source}'),
-                                  _field(sample, f'index_{source}'))
+                                  sample_field(sample, f'index_{source}'))
                 os.makedirs(osp.dirname(path), exist_ok=True)
                 array = to_uint8(image).permute(1, 2, 0).numpy()
                 if array.shape[2] == 1:

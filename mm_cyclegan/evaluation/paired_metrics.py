@@ -21,23 +21,12 @@ from mm_cyclegan.registry import METRICS
 from mm_cyclegan.utils.validation import check_int
 
 from .functional import color_distance, psnr, ssim
+from .samples import sample_field, sample_flag
 
 __all__ = ['PairedTranslationMetric', 'format_metric_table']
 
 _DIRECTIONS = ('a2b', 'b2a')
 _MEASURES = ('psnr', 'ssim', 'color')
-
-
-def _field(sample: Any, key: str) -> Any:
-    if isinstance(sample, Mapping):
-        return sample.get(key)
-    return getattr(sample, key, None)
-
-
-def _flag(value: Any) -> bool:
-    if isinstance(value, torch.Tensor):
-        return bool(value.all())
-    return bool(value)
 
 
 def _unit(image: Any, key: str) -> torch.Tensor:
@@ -92,13 +81,13 @@ class PairedTranslationMetric(BaseMetric):
     def process(self, data_batch: Any, data_samples: Sequence) -> None:
         """Score every paired, valid sample of one batch."""
         for sample in data_samples:
-            if not (_flag(_field(sample, 'paired'))
-                    and _flag(_field(sample, 'valid_a'))
-                    and _flag(_field(sample, 'valid_b'))):
+            if not (sample_flag(sample_field(sample, 'paired'), False)
+                    and sample_flag(sample_field(sample, 'valid_a'), False)
+                    and sample_flag(sample_field(sample, 'valid_b'), False)):
                 continue
             images = {}
             for key in ('real_a', 'real_b', 'fake_a', 'fake_b'):
-                value = _field(sample, key)
+                value = sample_field(sample, key)
                 if value is None:
                     raise KeyError(f'paired sample has no {key!r}; '
                                    'the model must output real_a, real_b, '

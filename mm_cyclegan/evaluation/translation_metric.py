@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os.path as osp
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from glob import glob
 from typing import Any, Optional
 
@@ -30,6 +30,7 @@ from mm_cyclegan.utils.validation import check_choice, check_int
 from .fid_kid import fid_from_features, kernel_inception_distance
 from .inception import InceptionWeightsMissing, get_feature_extractor
 from .report import format_translation_table
+from .samples import sample_field, sample_flag
 
 __all__ = ['TranslationMetric', 'image_digest', 'to_uint8', 'warn_once']
 
@@ -54,20 +55,6 @@ def warn_once(message: str) -> None:
         return
     _WARNED.add(message)
     print_log(message, logger='current', level=logging.WARNING)
-
-
-def _field(sample: Any, key: str) -> Any:
-    if isinstance(sample, Mapping):
-        return sample.get(key)
-    return getattr(sample, key, None)
-
-
-def _flag(value: Any, default: bool = True) -> bool:
-    if value is None:
-        return default
-    if isinstance(value, torch.Tensor):
-        return bool(value.all())
-    return bool(value)
 
 
 def to_uint8(image: torch.Tensor) -> torch.Tensor:
@@ -233,12 +220,12 @@ class TranslationMetric(BaseMetric):
         for index, sample in enumerate(data_samples):
             for _, (source, _target, real_key, fake_key, rec_key) in \
                     _DIRECTIONS.items():
-                if not _flag(_field(sample, f'valid_{source}')):
+                if not sample_flag(sample_field(sample, f'valid_{source}')):
                     continue
                 if (self.max_samples is not None
                         and self._counts[source] >= self.max_samples):
                     continue
-                real, fake = _field(sample, real_key), _field(
+                real, fake = sample_field(sample, real_key), sample_field(
                     sample, fake_key)
                 if real is None or fake is None:
                     raise KeyError(f'test output has no {real_key!r} or '
@@ -246,8 +233,8 @@ class TranslationMetric(BaseMetric):
                                    'real_a, real_b, fake_a and fake_b')
                 self._counts[source] += 1
                 real8, fake8 = to_uint8(real), to_uint8(fake)
-                rec = _field(sample, rec_key)
-                path = _field(sample, f'path_{source}')
+                rec = sample_field(sample, rec_key)
+                path = sample_field(sample, f'path_{source}')
                 entry = dict(
                     domain=source,
                     key=str(path) if path is not None else image_digest(

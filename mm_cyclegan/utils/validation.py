@@ -58,10 +58,13 @@ def check_int(name: str,
 def check_number(name: str,
                  value: Any,
                  minimum: Optional[float] = None,
-                 maximum: Optional[float] = None) -> float:
+                 maximum: Optional[float] = None,
+                 above: Optional[float] = None) -> float:
     """Return ``value`` as a ``float`` if it is a real number in range.
 
-    ``bool`` is rejected (``True`` is almost always a misplaced argument).
+    ``minimum``/``maximum`` are inclusive bounds, ``above`` an exclusive
+    lower one (``above=0``: positive). ``bool`` is rejected (``True`` is
+    almost always a misplaced argument).
     """
     if isinstance(value, bool) or not isinstance(value, Real):
         raise TypeError(f'{name} must be a number, got {value!r} '
@@ -71,6 +74,8 @@ def check_number(name: str,
         raise ValueError(f'{name} must be >= {minimum}, got {value}')
     if maximum is not None and number > maximum:
         raise ValueError(f'{name} must be <= {maximum}, got {value}')
+    if above is not None and not number > above:
+        raise ValueError(f'{name} must be > {above}, got {value}')
     return number
 
 

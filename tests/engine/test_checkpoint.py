@@ -15,12 +15,12 @@ from mm_cyclegan.engine.checkpoint import (
     UnsafeCheckpointError,
     decode_state,
     encode_state,
+    find_resumable_checkpoint,
     is_intact_checkpoint,
     load_model_weights,
     non_finite_tensors,
     read_checkpoint,
 )
-from mm_cyclegan.engine.runner import find_resumable_checkpoint
 
 
 class Payload:

@@ -85,8 +85,8 @@ def test_max_epochs_becomes_epochs_times_dataloader_length():
 @pytest.mark.parametrize('kwargs, match', [
     (dict(), 'exactly one'),
     (dict(max_epochs=1, max_iters=4), 'exactly one'),
-    (dict(max_epochs=0), 'max_epochs must be positive, got 0'),
-    (dict(max_iters=-3), 'max_iters must be positive, got -3'),
+    (dict(max_epochs=0), 'max_epochs must be >= 1, got 0'),
+    (dict(max_iters=-3), 'max_iters must be >= 1, got -3'),
 ])
 def test_bad_lengths_are_refused_with_the_value(kwargs, match):
     dataset = ProceduralLandscapeDataset(num_samples=SAMPLES, size=16)
@@ -154,3 +154,10 @@ def test_resume_position_jumps_without_loading_skipped_samples(
     assert part_rec.batches == full_run[1][start:]
     # No hook here loads training samples, so every load is a trained one.
     assert _CountingDataset.loads == TOTAL - start
+
+
+def test_a_fractional_length_is_refused_by_name():
+    dataset = ProceduralLandscapeDataset(num_samples=SAMPLES, size=16)
+    with pytest.raises(TypeError, match=r'max_iters must be an int, got 2\.5'):
+        EpochsAsItersTrainLoop(runner=None, dataloader=_loader(dataset),
+                               max_iters=2.5)

@@ -129,3 +129,12 @@ def test_bad_inputs_are_rejected():
         fid_from_features(np.zeros((3, 4)), np.zeros((3, 5)))
     with pytest.raises(ValueError, match='shape'):
         frechet_distance(np.zeros(2), np.eye(2), np.zeros(3), np.eye(3))
+
+
+def test_kid_subset_arguments_are_checked_by_name():
+    from mm_cyclegan.evaluation.fid_kid import kernel_inception_distance
+    features = np.zeros((4, 3))
+    with pytest.raises(ValueError, match='subset_size must be >= 2, got 1'):
+        kernel_inception_distance(features, features, subset_size=1)
+    with pytest.raises(TypeError, match='num_subsets must be an int'):
+        kernel_inception_distance(features, features, num_subsets=2.5)

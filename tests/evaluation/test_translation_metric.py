@@ -7,12 +7,12 @@ from mmengine.config import Config
 from mmengine.logging import MMLogger
 from PIL import Image
 
+from mm_cyclegan.engine.preflight import preflight_inception
 from mm_cyclegan.evaluation import (
     InceptionWeightsMissing,
     TranslationImageWriter,
     TranslationMetric,
     add_image_writer,
-    preflight_inception,
 )
 from mm_cyclegan.evaluation.inception import WEIGHTS_FILENAME
 from mm_cyclegan.registry import METRICS

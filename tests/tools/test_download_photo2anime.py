@@ -201,7 +201,7 @@ def test_anime_configs_without_data_name_a_command_that_works(
         server, tmp_path, monkeypatch, config):
     from mmengine.config import Config
 
-    from mm_cyclegan.apis.training import preflight_data
+    from mm_cyclegan.engine.preflight import preflight_data
     served, base = server
     make_anime_zip(served / 'dataset.zip')
     monkeypatch.chdir(tmp_path)  # the recipes use the relative data/...

@@ -50,6 +50,14 @@ def test_check_number():
             check_number('w', bad)
 
 
+def test_check_number_above_is_exclusive():
+    assert check_number('sigma', 1e-9, above=0) == 1e-9
+    for bad in (0, -1.5, float('nan')):
+        with pytest.raises(ValueError, match=f'sigma must be > 0, got '
+                           f'{bad}'):
+            check_number('sigma', bad, above=0)
+
+
 def test_check_bool_and_choice():
     assert check_bool('flag', False) is False
     with pytest.raises(TypeError, match="flag must be a bool, got 'yes'"):

@@ -1,8 +1,6 @@
 """CheckpointHook that rotates only after a successful save."""
 from __future__ import annotations
 
-import os
-import os.path as osp
 from typing import Any
 
 import mmengine.hooks.checkpoint_hook as mmengine_checkpoint_hook
@@ -11,6 +9,8 @@ from mmengine.hooks import CheckpointHook
 
 from mm_cyclegan.compat import without_unused_file_client
 from mm_cyclegan.registry import HOOKS
+
+from ..checkpoint import write_checkpoint_pointer
 
 
 class _DeferredRemoval:
@@ -64,8 +64,4 @@ class SafeCheckpointHook(CheckpointHook):
             getattr(backend, kind)(path)
         if not is_main_process():
             return
-        pointer = osp.join(runner.work_dir, 'last_checkpoint')
-        relative = osp.relpath(self.last_ckpt, runner.work_dir)
-        with open(pointer + '.tmp', 'w', encoding='utf-8') as f:
-            f.write(relative)
-        os.replace(pointer + '.tmp', pointer)
+        write_checkpoint_pointer(runner.work_dir, self.last_ckpt)

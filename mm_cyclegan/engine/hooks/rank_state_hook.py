@@ -7,6 +7,8 @@ from mmengine.dist import all_gather_object, get_dist_info
 from mmengine.hooks import CheckpointHook, Hook
 from mmengine.logging import print_log
 
+from mm_cyclegan.compat import runner_is_resuming
+
 
 class RankStateHook(Hook):
     """Save one state per rank under ``checkpoint_key``; give each rank its own
@@ -19,7 +21,8 @@ class RankStateHook(Hook):
     gathered to all ranks; rank 0 then writes the gathered list.
 
     The state belongs to one run, so it is restored on **resume** only
-    (``runner._resume``, the flag MMEngine's own ``EMAHook`` checks); a
+    (:func:`~mm_cyclegan.compat.runner_is_resuming`, the flag MMEngine's
+    own ``EMAHook`` checks); a
     ``load_from`` takes the weights and leaves this state fresh, as
     configured. On resume with the same world size, rank ``r`` restores
     entry ``r``. With a different world size, rank ``r`` restores entry
@@ -88,7 +91,7 @@ class RankStateHook(Hook):
         saved = checkpoint.get(self.checkpoint_key)
         if saved is None:
             return
-        if not getattr(runner, '_resume', False):
+        if not runner_is_resuming(runner):
             print_log(
                 f'{type(self).__name__}: loading weights only (not a '
                 f'resume); the checkpoint\'s {self.checkpoint_key!r} are '

@@ -32,7 +32,7 @@ from torch.utils.data import default_collate
 
 from mm_cyclegan.registry import HOOKS
 from mm_cyclegan.utils import loss_names as names
-from mm_cyclegan.utils.validation import check_int
+from mm_cyclegan.utils.validation import check_choice, check_int
 
 from .fixed_batch import translate_fixed_batch
 
@@ -138,10 +138,11 @@ class TrainingHealthHook(Hook):
                                  ('patience', patience, 1),
                                  ('cooldown', cooldown, 1)):
             check_int(name, value, minimum=low)
-        unknown = [s for s in stop_on if s not in SYMPTOMS]
-        if isinstance(stop_on, str) or unknown:
+        if isinstance(stop_on, str):
             raise ValueError(f'stop_on must be a list of {SYMPTOMS}, got '
                              f'{stop_on!r}')
+        for symptom in stop_on:
+            check_choice('stop_on symptom', symptom, SYMPTOMS)
         self.interval = interval
         self.num_samples = num_samples
         self.d_loss_threshold = d_loss_threshold

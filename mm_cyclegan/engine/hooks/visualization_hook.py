@@ -10,6 +10,7 @@ from mmengine.hooks import Hook
 from PIL import Image, ImageDraw, ImageFont
 from torch.utils.data import default_collate
 
+from mm_cyclegan.compat import runner_val_loop
 from mm_cyclegan.registry import HOOKS
 from mm_cyclegan.utils.validation import check_int
 
@@ -143,7 +144,7 @@ class TranslationVisualizationHook(Hook):
 
     def before_train(self, runner) -> None:
         """Pick the fixed samples once."""
-        loop = getattr(runner, '_val_loop', None)
+        loop = runner_val_loop(runner)
         dataloader = getattr(loop, 'dataloader', None)
         if dataloader is None or not hasattr(dataloader, 'dataset'):
             dataloader = runner.train_dataloader

@@ -7,7 +7,7 @@ from mmengine.optim.scheduler.lr_scheduler import LRSchedulerMixin
 from mmengine.optim.scheduler.param_scheduler import INF, _ParamScheduler
 
 from mm_cyclegan.registry import PARAM_SCHEDULERS
-from mm_cyclegan.utils.validation import check_number
+from mm_cyclegan.utils.validation import check_int, check_number
 
 
 class LinearDecayParamScheduler(_ParamScheduler):
@@ -76,9 +76,7 @@ class LinearDecayParamScheduler(_ParamScheduler):
             raise ValueError('decay_start_fraction is a fraction of the whole '
                              'run: use it with by_epoch=False and without '
                              'convert_to_iter_based')
-        if not epoch_length or epoch_length <= 0:
-            raise ValueError(
-                f'epoch_length must be positive, got {epoch_length}')
+        epoch_length = check_int('epoch_length', epoch_length, minimum=1)
         begin = int(begin * epoch_length)
         if end != INF:
             end = int(end * epoch_length)

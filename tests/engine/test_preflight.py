@@ -1,7 +1,8 @@
-"""tools/train.py's evaluation preflight: absent test folders, weights."""
+"""Start-up checks before the runner: absent test folders, weights."""
 from mmengine.config import Config
 
-from mm_cyclegan.evaluation import preflight, preflight_evaluation
+from mm_cyclegan.engine import preflight
+from mm_cyclegan.engine.preflight import preflight_evaluation
 
 RECIPE = 'configs/cyclegan_resnet9-lsgan_1xb1-200e_horse2zebra.py'
 
