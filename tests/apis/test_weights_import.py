@@ -11,11 +11,9 @@ from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 
 from mm_cyclegan.apis import Translator, load_weights
-from mm_cyclegan.apis.weights.architecture import (
-    WeightsMismatchError,
-    build_network,
-)
+from mm_cyclegan.apis.weights.architecture import build_network
 from mm_cyclegan.apis.weights.kinds import KINDS, UnknownWeightsError
+from mm_cyclegan.engine.checkpoint import CheckpointMismatchError
 from mm_cyclegan.registry import MODELS
 from tests.apis.fixtures import (
     JunyanzNLayer,
@@ -227,7 +225,7 @@ def test_loading_is_strict_and_names_file_and_layout(tmp_path):
     del ckpt['state_dict']['generator_a2b.model.3.block.0.conv.bias']
     ckpt['state_dict']['generator_a2b.model.9.conv.weight'] = torch.zeros(1)
     torch.save(ckpt, path)
-    with pytest.raises(WeightsMismatchError) as err:
+    with pytest.raises(CheckpointMismatchError) as err:
         Translator.from_file(path)
     message = str(err.value)
     assert str(path) in message and 'generator_a2b' in message
@@ -244,7 +242,7 @@ def test_config_argument_overrides_the_stored_config(tmp_path):
         "model = dict(type='CycleGAN', generator_a2b=dict(type="
         "'ResnetGenerator', in_channels=3, out_channels=3, "
         "base_channels=16, num_blocks=1))\n")
-    with pytest.raises(WeightsMismatchError, match='mismatched'):
+    with pytest.raises(CheckpointMismatchError, match='mismatched'):
         Translator.from_file(path, config=str(wrong))
     assert osp.isfile(path)
 

@@ -14,7 +14,10 @@ from typing import Any, Mapping, Optional
 
 from torch import Tensor, nn
 
-from mm_cyclegan.engine.checkpoint import compare_state_dicts
+from mm_cyclegan.engine.checkpoint import (
+    CheckpointMismatchError,
+    compare_state_dicts,
+)
 from mm_cyclegan.models.generators.unet import UnetGenerator
 from mm_cyclegan.registry import MODELS, SCOPE
 
@@ -22,10 +25,6 @@ StateDict = Mapping[str, Tensor]
 
 # How many stride-2 steps the ResNet generator takes (H, W multiple of 4).
 _RESNET_MULTIPLE = 4
-
-
-class WeightsMismatchError(ValueError):
-    """Weights that do not fit the network they are loaded into."""
 
 
 def _indices(state_dict: StateDict, pattern: str) -> list[int]:
@@ -126,7 +125,8 @@ def load_strict(network: nn.Module, state_dict: StateDict, source: str,
                 what: str, cfg: Optional[Mapping] = None) -> nn.Module:
     """Load ``state_dict`` into ``network``; every key must match.
 
-    Raises :class:`WeightsMismatchError` naming the file (``source``), the
+    Raises ``CheckpointMismatchError`` (the one mismatch error, which
+    ``load_model_weights`` raises too) naming the file (``source``), the
     role (``what``, e.g. ``'generator_a2b'``), the expected layout and the
     first missing / unexpected / mismatched keys.
     """
@@ -138,7 +138,7 @@ def load_strict(network: nn.Module, state_dict: StateDict, source: str,
     report = compare_state_dicts(network.state_dict(), state_dict)
     if not report.complete:
         layout = describe(cfg) if cfg else type(network).__name__
-        raise WeightsMismatchError(
+        raise CheckpointMismatchError(
             f'{source}: the weights of {what} do not fit {layout}:\n'
             + report.describe(labels=('missing', 'unexpected',
                                       'mismatched')))
