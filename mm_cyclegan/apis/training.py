@@ -16,6 +16,8 @@ from typing import Optional, Sequence
 
 from mmengine.config import Config
 
+from mm_cyclegan.engine.checkpoint.pointer import POINTER_NAME
+
 #: Top-level config keys that the runner, MMEngine or the tools read.
 KNOWN_CONFIG_KEYS = frozenset({
     'auto_scale_lr', 'cfg', 'compile', 'custom_hooks', 'custom_imports',
@@ -136,7 +138,7 @@ def _cpu_backend(cfg: Config) -> None:
 #: timestamped log folders.
 _RUN_FILE_RE = re.compile(
     r'^(?:(?:iter|epoch)_\d+\.pth|best_.+\.pth)(?:\.tmp|\.damaged(?:\.\d+)?)?$'
-    r'|^last_checkpoint$')
+    rf'|^{re.escape(POINTER_NAME)}$')
 _RUN_DIR_RE = re.compile(r'^\d{8}_\d{6}(?:_\d+)?$')
 PREVIOUS_DIR = 'previous'
 
