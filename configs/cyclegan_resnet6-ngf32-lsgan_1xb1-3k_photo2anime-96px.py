@@ -12,7 +12,9 @@
 # 32-channel D 2.29, ResNet-9 ngf 32 3.22, ResNet-6 ngf 64 7.26, 160 px
 # 4.03, all at 128 px unless said). 128 px x 4000 iterations would take
 # 2.9 h, too close to 3 h once evaluation and a busy machine are counted;
-# 96 px x 3000 iterations trains in WALL_TIME (measured, same machine).
+# 96 px x 3000 iterations trained in 1 h 43 min there (2026-12-06; ~17
+# min of it lost to other jobs early on, then a steady 1.75 s/iteration:
+# ~1 h 28 min on an idle machine), validation and test included.
 #
 #                    paper recipe              this recipe
 #   crop             256 px (load 286)         96 px (load 108)
@@ -20,7 +22,7 @@
 #   G parameters     11.38 M                   1.97 M
 #   G receptive f.   169 px                    121 px (> the crop)
 #   discriminator    70x70 PatchGAN, 64 ch     the same (2.76 M)
-#   s/iteration      11.7 (README, 2-core      1.56 (Zen 3, fp32)
+#   s/iteration      11.7 (README, 2-core      1.56-1.75 (Zen 3, fp32)
 #                    Zen 4 fp32; not here)
 #   schedule         200 epochs = 97.8k it.    3000 it. (~6 epochs of the
 #                    (~13 days at 11.7 s)      489 B images): 1500 constant
@@ -28,8 +30,8 @@
 #
 # Trained at 96 px; the network is fully convolutional, so
 # tools/translate.py also takes larger photos (the style is learnt at the
-# 96 px scale: brush strokes and outlines come out finer on bigger
-# inputs; 128-192 px inputs look most like the training). Resize-then-conv
+# 96 px scale; measured on test photos, 192 px inputs keep more detail
+# than 96 px ones, which come out blurry; the README's figure is at 192). Resize-then-conv
 # upsampling: anime's flat colours make deconvolution checkerboards visible
 # (benchmarks/checkerboard.py measures both). Everything else (LSGAN,
 # cycle 10, identity 0.5 x 10, pool 50, Adam 2e-4 / 0.5) is the paper's.
