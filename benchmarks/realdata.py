@@ -58,6 +58,17 @@ RECIPES = {
 log = quality.log
 
 
+def add_classifier_options(p: argparse.ArgumentParser) -> None:
+    """The domain classifier's options (shared with realdata_score.py)."""
+    p.add_argument('--min-accuracy', type=float, default=0.85,
+                   help='refuse to score below this classifier accuracy')
+    p.add_argument('--classifier-epochs', type=int, default=30)
+    p.add_argument('--classifier-seed', type=int, default=0)
+    p.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs',
+                                                  'realdata'),
+                   help='the classifier cache lives in WORK_DIR/<dataset>')
+
+
 def parse_args(argv: Optional[list] = None) -> argparse.Namespace:
     """Command-line options (defaults: the reference run)."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -87,13 +98,7 @@ def parse_args(argv: Optional[list] = None) -> argparse.Namespace:
     p.add_argument('--warmup', type=int, default=2,
                    help='untimed steps on copies of each model first')
     p.add_argument('--log-interval', type=int, default=500)
-    p.add_argument('--min-accuracy', type=float, default=0.85,
-                   help='refuse to score below this classifier accuracy')
-    p.add_argument('--classifier-epochs', type=int, default=30)
-    p.add_argument('--classifier-seed', type=int, default=0)
-    p.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs',
-                                                  'realdata'),
-                   help='the classifier cache lives in WORK_DIR/<dataset>')
+    add_classifier_options(p)
     p.add_argument('--out-dir', default=None,
                    help='table, JSON and grids (default WORK_DIR/<dataset>)')
     p.add_argument('--inception', default=None,

@@ -53,12 +53,7 @@ def parse_args(argv: Optional[list] = None) -> argparse.Namespace:
     p.add_argument('--size', type=int, default=64,
                    help='test images are resized to this (multiple of 4)')
     p.add_argument('--threads', type=int, default=2)
-    p.add_argument('--min-accuracy', type=float, default=0.85)
-    p.add_argument('--classifier-epochs', type=int, default=30)
-    p.add_argument('--classifier-seed', type=int, default=0)
-    p.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs',
-                                                  'realdata'),
-                   help='the classifier cache lives in WORK_DIR/<dataset>')
+    realdata.add_classifier_options(p)
     p.add_argument('--out-dir', default=None,
                    help='default: WORK_DIR/<dataset>/score')
     p.add_argument('--grid-rows', type=int, default=8)
