@@ -192,7 +192,7 @@ def run_seed(args: argparse.Namespace, ready: dict, model_cfg: dict,
         workers=args.threads if args.threads > 1 else 0)
     data_seconds = time.perf_counter() - tic
     test = ready['test']
-    probe = tuple(rd.as_float(test[d][:2]) for d in 'ab')
+    probe = tuple(quality.as_float(test[d][:2]) for d in 'ab')
     pair = models.build_pair(model_cfg, pool, seed, probe)
     timings = train_both(args, pair, stream, seed)
     translators = dict(

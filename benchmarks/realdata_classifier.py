@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from benchmarks.realdata_data import as_float
+from benchmarks.quality_data import as_float
 
 WIDTHS = (16, 32, 64, 128)
 HOLDOUT = 0.2

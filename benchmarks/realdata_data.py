@@ -41,11 +41,6 @@ def quantize(images: torch.Tensor) -> torch.Tensor:
     return torch.stack([to_uint8(image) for image in images])
 
 
-def as_float(images: torch.Tensor) -> torch.Tensor:
-    """``uint8`` back to the ``[-1, 1]`` float convention."""
-    return images.float().div(127.5).sub(1.0)
-
-
 def record_train_stream(data_root: str, size: int, iters: int, seed: int,
                         batch_size: int = 1,
                         workers: int = 0) -> list[tuple]:

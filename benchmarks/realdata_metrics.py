@@ -22,12 +22,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from benchmarks.quality_data import as_float
 from benchmarks.realdata_classifier import (
     DomainClassifier,
     features,
     predict_b,
 )
-from benchmarks.realdata_data import as_float
 from mm_cyclegan.evaluation import kernel_inception_distance, ssim
 
 KID_SUBSETS = 100

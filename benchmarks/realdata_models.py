@@ -20,7 +20,7 @@ from mmengine.registry import DefaultScope
 from torch import Tensor, nn
 
 from benchmarks import mmagic_baseline as mmb
-from benchmarks.realdata_data import as_float
+from benchmarks.quality_data import as_float
 
 # The demo's network size (configs/cyclegan_demo.py).
 DEMO_GENERATOR = dict(base_channels=16, num_blocks=4)
