@@ -149,8 +149,10 @@ def prepare(args: argparse.Namespace) -> dict:
                                    args.classifier_seed + offset)
         checks[domain] = rm.realism_check(classifier, train[domain][held],
                                           test[domain])
-        log(f'realism check, domain {domain}: ' + ', '.join(
-            f'{k} {v:.3f}' for k, v in checks[domain].items()))
+        log(f'realism check, domain {domain}: KID ' + ', '.join(
+            f'{k} {v:.3f}' for k, v in checks[domain]['kid'].items()) +
+            '; pattern dB ' + ', '.join(
+            f'{k} {v:.2f}' for k, v in checks[domain]['pattern'].items()))
     identity = {
         d: rm.score_direction(classifier, test[s], test[s], test[s],
                               test[t], t)

@@ -18,7 +18,8 @@ DIRECTIONS = ('a2b', 'b2a')
 MEASURES = (('success', 'success', '.2f', 'higher'),
             ('ssim', 'content SSIM', '.2f', 'higher'),
             ('kid', 'realism KID', '.3f', 'lower'),
-            ('cycle_l1', 'cycle L1', '.3f', 'lower'))
+            ('cycle_l1', 'cycle L1', '.3f', 'lower'),
+            ('pattern', 'pattern dB', '.2f', 'lower'))
 WRECK_MARGIN = 0.2
 LABELS = {'identity': 'identity (input as output)', 'ours': 'ours',
           'mmagic': 'MMagic 1.2.0 built-in'}

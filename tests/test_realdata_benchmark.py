@@ -1,6 +1,7 @@
 """benchmarks/realdata.py: a 1-seed smoke run on tiny images, and the
 checks behind its measures (realism ranking, wrecked rule, refusal)."""
 import json
+import math
 import os
 import os.path as osp
 
@@ -74,6 +75,7 @@ def test_smoke_run_scores_both_models(smoke):
             assert 0.0 <= scores['success'] <= 1.0
             assert -1.0 <= scores['ssim'] <= 1.0
             assert scores['cycle_l1'] > 0.0
+            assert math.isfinite(scores['pattern'])
         assert run['seconds'] > 0.0
     identity = smoke['data']['identity']['a2b']
     assert identity['ssim'] == pytest.approx(1.0)
@@ -153,8 +155,22 @@ def test_realism_kid_ranks_degraded_real_images_worse(tmp_path):
         # Real images the classifier never saw vs the test set.
         scores = realdata_metrics.realism_check(
             model, train[domain][fit:], test[domain])
+        kid, pattern = scores['kid'], scores['pattern']
         for name in ('blurred', 'noised', 'colour_shifted'):
-            assert scores[name] > scores['real'] + 0.2, (domain, scores)
+            assert kid[name] > kid['real'] + 0.2, (domain, scores)
+        assert set(pattern) == {'real', 'cross_hatched'}
+
+
+def test_pattern_db_sees_a_faint_cross_hatch(tmp_path):
+    """What the pattern column is for: +-10 levels of a 4 px cross-hatch
+    on real images (at the benchmark's default 64 px)."""
+    root = _real_subset(tmp_path, 0, 25)
+    test = load_split(root, 'test', 64)
+    for domain in 'ab':
+        real = realdata_metrics.pattern_db(test[domain])
+        hatched = realdata_metrics.pattern_db(
+            realdata_metrics.cross_hatch(test[domain]))
+        assert hatched > real + 1.0, (domain, real, hatched)
 
 
 def test_recorded_stream_does_not_depend_on_workers(tmp_path):
