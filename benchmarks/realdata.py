@@ -45,6 +45,7 @@ from benchmarks import realdata_data as rd  # noqa: E402
 from benchmarks import realdata_metrics as rm  # noqa: E402
 from benchmarks import realdata_models as models  # noqa: E402
 from benchmarks import realdata_report as report  # noqa: E402
+from benchmarks.forked import run_forked  # noqa: E402
 from benchmarks.realdata_notes import describe  # noqa: E402
 
 BETAS = quality.BETAS
@@ -95,6 +96,10 @@ def parse_args(argv: Optional[list] = None) -> argparse.Namespace:
                    help='torch threads (2 on an idle 2-core machine; on a '
                    'busy one 1 is much faster: the threads wait for each '
                    'other)')
+    p.add_argument('--parallel', action='store_true',
+                   help='train ours and MMagic at the same time, in two '
+                   'forked processes with one torch thread each (for '
+                   '--threads 2 on 2 cores)')
     p.add_argument('--warmup', type=int, default=2,
                    help='untimed steps on copies of each model first')
     p.add_argument('--log-interval', type=int, default=500)
@@ -164,22 +169,35 @@ def prepare(args: argparse.Namespace) -> dict:
 
 def train_both(args: argparse.Namespace, pair: dict, stream: list,
                seed: int) -> dict:
-    """Train ours then MMagic's on ``stream``; their timings."""
+    """Train ours and MMagic's on ``stream`` (one after the other, or
+    side by side with ``--parallel``); their timings."""
     contenders = {
         'ours': (pair['ours'], lambda m: quality.build_our_optim(
             m, args.lr), quality.ours_batch),
         'mmagic': (pair['theirs'], lambda m: mmb.make_optim_wrapper(
             m, args.lr, BETAS), quality.mmagic_batch),
     }
-    timings = {}
-    for name, (model, make_optim, make_batch) in contenders.items():
+
+    def train_one(name: str) -> dict:
+        model, make_optim, make_batch = contenders[name]
         if args.warmup:
             quality.warm_up(model, make_optim, make_batch,
                             stream[:args.warmup])
         quality.seed_everything(seed)
-        timings[name] = quality.train(f'{name} seed {seed}', model,
-                                      make_optim(model), make_batch,
-                                      stream, args)
+        return quality.train(f'{name} seed {seed}', model,
+                             make_optim(model), make_batch, stream, args)
+
+    if not args.parallel:
+        return {name: train_one(name) for name in contenders}
+
+    def job(name: str):
+        return lambda: (train_one(name), contenders[name][0].state_dict())
+
+    timings = {}
+    for name, (timing, state) in run_forked(
+            {name: job(name) for name in contenders}).items():
+        contenders[name][0].load_state_dict(state)
+        timings[name] = timing
     return timings
 
 

@@ -67,7 +67,9 @@ def describe(args: argparse.Namespace, model_cfg: dict, pool: tuple,
         f'{args.size} px crops of {load_size_for(args.size)} px resizes, '
         f'test on {len(test["a"])} + {len(test["b"])} whole images at '
         f'{args.size} px; seeds {" ".join(map(str, args.seeds))}; '
-        f'threads {args.threads}',
+        f'threads {args.threads}' + (
+            ' (ours and MMagic trained side by side, one thread each)'
+            if args.parallel else ''),
         f'config {osp.relpath(args.config, os.getcwd())} '
         f'(net size: {args.net_size})',
         _model_line(model_cfg, pool),

@@ -225,3 +225,32 @@ def test_score_refuses_a_missing_weights_file(tmp_path, capsys):
         realdata_score.main([str(tmp_path / 'nope.pth'), '--dataset',
                              'horse2zebra'])
     assert 'weights file not found' in capsys.readouterr().err
+
+
+def test_parallel_training_gives_the_same_models(smoke, tmp_path):
+    """--parallel trains ours and MMagic's side by side in forked
+    one-thread processes: the same models, so the same scores, as one
+    after the other on one thread."""
+    out = tmp_path / 'parallel'
+    code = realdata.main(_options(smoke['tmp'], '--min-accuracy', '0',
+                                  '--parallel', '--out-dir', str(out)))
+    assert code == 0
+    data = json.loads((out / 'realdata.json').read_text())
+    assert 'side by side' in (out / 'realdata.md').read_text()
+    for serial, parallel in zip(smoke['data']['runs'], data['runs']):
+        assert serial['model'] == parallel['model']
+        for direction in ('a2b', 'b2a'):
+            assert parallel[direction] == serial[direction]
+        assert parallel['seconds'] > 0.0
+
+
+def test_forked_job_failure_names_the_job():
+    from benchmarks.forked import run_forked
+
+    def broken():
+        raise ValueError('planted')
+
+    with pytest.raises(RuntimeError, match=r'(?s)bad.*planted'):
+        run_forked({'good': lambda: torch.ones(2), 'bad': broken})
+    assert torch.equal(run_forked({'x': lambda: torch.ones(2)})['x'],
+                       torch.ones(2))
