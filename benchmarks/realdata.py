@@ -2,7 +2,8 @@
 
 For each seed, our CycleGAN (a recipe's model settings, by default at the
 demo's network size) and MMagic 1.2.0's built-in ``CycleGAN`` are trained
-one after the other with the same data stream (recorded once per seed),
+(side by side in two one-thread processes with ``--threads 2``, else one
+after the other) with the same data stream (recorded once per seed),
 initial weights, iterations and LR schedule (the quality benchmark's
 machinery, ``benchmarks/quality.py``), on a real unpaired dataset, then
 scored on its test split:
