@@ -4,6 +4,9 @@ import json
 import math
 import os
 import os.path as osp
+import re
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -227,14 +230,26 @@ def test_score_refuses_a_missing_weights_file(tmp_path, capsys):
     assert 'weights file not found' in capsys.readouterr().err
 
 
+def _run_in_fresh_python(args, timeout=600):
+    """Forking from pytest's own process could inherit another test's
+    threads and their locks; a fresh interpreter has none, and a hang
+    fails the test instead of blocking the suite."""
+    repo = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    return subprocess.run([sys.executable, *args], cwd=repo,
+                          capture_output=True, text=True, timeout=timeout,
+                          env=dict(os.environ, OMP_NUM_THREADS='1'))
+
+
 def test_parallel_training_gives_the_same_models(smoke, tmp_path):
     """--parallel trains ours and MMagic's side by side in forked
     one-thread processes: the same models, so the same scores, as one
     after the other on one thread."""
     out = tmp_path / 'parallel'
-    code = realdata.main(_options(smoke['tmp'], '--min-accuracy', '0',
-                                  '--parallel', '--out-dir', str(out)))
-    assert code == 0
+    done = _run_in_fresh_python(
+        ['benchmarks/realdata.py',
+         *_options(smoke['tmp'], '--min-accuracy', '0', '--parallel',
+                   '--out-dir', str(out))])
+    assert done.returncode == 0, done.stderr[-3000:]
     data = json.loads((out / 'realdata.json').read_text())
     assert 'side by side' in (out / 'realdata.md').read_text()
     for serial, parallel in zip(smoke['data']['runs'], data['runs']):
@@ -244,13 +259,19 @@ def test_parallel_training_gives_the_same_models(smoke, tmp_path):
         assert parallel['seconds'] > 0.0
 
 
+FORKED_PROBE = """
+import torch
+from benchmarks.forked import run_forked
+assert torch.equal(run_forked({'x': lambda: torch.ones(2)})['x'],
+                   torch.ones(2))
+def broken():
+    raise ValueError('planted')
+run_forked({'good': lambda: torch.ones(2), 'bad': broken})
+"""
+
+
 def test_forked_job_failure_names_the_job():
-    from benchmarks.forked import run_forked
-
-    def broken():
-        raise ValueError('planted')
-
-    with pytest.raises(RuntimeError, match=r'(?s)bad.*planted'):
-        run_forked({'good': lambda: torch.ones(2), 'bad': broken})
-    assert torch.equal(run_forked({'x': lambda: torch.ones(2)})['x'],
-                       torch.ones(2))
+    done = _run_in_fresh_python(['-c', FORKED_PROBE], timeout=120)
+    assert done.returncode == 1
+    assert re.search(r'(?s)RuntimeError: forked jobs failed: bad .*'
+                     r'ValueError: planted', done.stderr), done.stderr
