@@ -98,11 +98,9 @@ def parse_args(argv: Optional[list] = None) -> argparse.Namespace:
                    'busy one 1 is much faster: the threads wait for each '
                    'other)')
     p.add_argument('--parallel', action=argparse.BooleanOptionalAction,
-                   default=None,
-                   help='train ours and MMagic at the same time, in two '
-                   'forked processes with one torch thread each (default: '
-                   'on with --threads 2; measured 1.46x faster training '
-                   'than one after the other on 2 threads)')
+                   help='train ours and MMagic at once, in two forked '
+                   'one-thread processes (default: on with --threads 2; '
+                   '1.46x faster training than one after the other)')
     p.add_argument('--warmup', type=int, default=2,
                    help='untimed steps on copies of each model first')
     p.add_argument('--log-interval', type=int, default=500)

@@ -11,6 +11,7 @@ from benchmarks.realdata_data import DOMAIN_NAMES, load_size_for
 
 # The degraded copies the realism KID must rank worse than real images.
 KID_CHECKED = ('blurred', 'noised', 'colour_shifted')
+SIDE_BY_SIDE = ' (ours and MMagic trained side by side, one thread each)'
 
 
 def _model_line(model_cfg: dict, pool: tuple) -> str:
@@ -67,9 +68,7 @@ def describe(args: argparse.Namespace, model_cfg: dict, pool: tuple,
         f'{args.size} px crops of {load_size_for(args.size)} px resizes, '
         f'test on {len(test["a"])} + {len(test["b"])} whole images at '
         f'{args.size} px; seeds {" ".join(map(str, args.seeds))}; '
-        f'threads {args.threads}' + (
-            ' (ours and MMagic trained side by side, one thread each)'
-            if args.parallel else ''),
+        f'threads {args.threads}' + SIDE_BY_SIDE * args.parallel,
         f'config {osp.relpath(args.config, os.getcwd())} '
         f'(net size: {args.net_size})',
         _model_line(model_cfg, pool),
