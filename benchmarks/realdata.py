@@ -30,7 +30,7 @@ import os
 import os.path as osp
 import sys
 import time
-from typing import Optional
+from typing import Callable, Optional
 
 # Allow running as a script from a checkout.
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -41,6 +41,7 @@ import torch  # noqa: E402
 import mm_cyclegan  # noqa: E402,F401  (compat workarounds first)
 from benchmarks import mmagic_baseline as mmb  # noqa: E402
 from benchmarks import quality  # noqa: E402
+from benchmarks import realdata_baseline as rb  # noqa: E402
 from benchmarks import realdata_classifier as rc  # noqa: E402
 from benchmarks import realdata_data as rd  # noqa: E402
 from benchmarks import realdata_metrics as rm  # noqa: E402
@@ -101,6 +102,11 @@ def parse_args(argv: Optional[list] = None) -> argparse.Namespace:
                    help='train ours and MMagic at once, in two forked '
                    'one-thread processes (default: on with --threads 2; '
                    '1.46x faster training than one after the other)')
+    p.add_argument('--baseline-from', default=None, metavar='JSON',
+                   help='reuse MMagic\'s runs of an earlier realdata.json '
+                   '(same options, data streams and initial weights: '
+                   'checked) and train only ours, two seeds at once with '
+                   '--parallel: half the cost of measuring a lever')
     p.add_argument('--warmup', type=int, default=2,
                    help='untimed steps on copies of each model first')
     p.add_argument('--log-interval', type=int, default=500)
@@ -110,7 +116,12 @@ def parse_args(argv: Optional[list] = None) -> argparse.Namespace:
     p.add_argument('--inception', default=None,
                    help='Inception weights file for FID/KID')
     p.add_argument('--grid-rows', type=int, default=8)
-    args = p.parse_args(argv)
+    return checked(p, p.parse_args(argv))
+
+
+def checked(p: argparse.ArgumentParser,
+            args: argparse.Namespace) -> argparse.Namespace:
+    """``args`` with defaults filled in; ``p.error`` on a bad value."""
     for name in ('iters', 'size', 'batch_size', 'threads', 'log_interval',
                  'classifier_epochs'):
         if getattr(args, name) < 1:
@@ -170,43 +181,49 @@ def prepare(args: argparse.Namespace) -> dict:
                 accuracy=accuracy, checks=checks, identity=identity)
 
 
-def train_both(args: argparse.Namespace, pair: dict, stream: list,
-               seed: int) -> dict:
-    """Train ours and MMagic's on ``stream`` (one after the other, or
-    side by side with ``--parallel``); their timings."""
-    contenders = {
-        'ours': (pair['ours'], lambda m: quality.build_our_optim(
-            m, args.lr), quality.ours_batch),
-        'mmagic': (pair['theirs'], lambda m: mmb.make_optim_wrapper(
-            m, args.lr, BETAS), quality.mmagic_batch),
-    }
+def _trainer(args: argparse.Namespace, name: str, model, stream: list,
+             seed: int):
+    """A job training ``model`` (``'ours'`` or ``'mmagic'``) on
+    ``stream``; returns its timing and final state dict."""
+    make_optim, make_batch = {
+        'ours': (lambda m: quality.build_our_optim(m, args.lr),
+                 quality.ours_batch),
+        'mmagic': (lambda m: mmb.make_optim_wrapper(m, args.lr, BETAS),
+                   quality.mmagic_batch)}[name]
 
-    def train_one(name: str) -> dict:
-        model, make_optim, make_batch = contenders[name]
+    def job():
         if args.warmup:
             quality.warm_up(model, make_optim, make_batch,
                             stream[:args.warmup])
         quality.seed_everything(seed)
-        return quality.train(f'{name} seed {seed}', model,
-                             make_optim(model), make_batch, stream, args)
+        timing = quality.train(f'{name} seed {seed}', model,
+                               make_optim(model), make_batch, stream, args)
+        return timing, model.state_dict()
+    return job
 
+
+def train_all(args: argparse.Namespace, work: dict) -> dict:
+    """Train every ``{(name, seed): (model, stream)}`` of ``work``: one
+    after the other, or all at once in forked one-thread processes with
+    ``--parallel``; ``{(name, seed): timing}``."""
+    jobs = {key: _trainer(args, key[0], model, stream, key[1])
+            for key, (model, stream) in work.items()}
     if not args.parallel:
-        return {name: train_one(name) for name in contenders}
-
-    def job(name: str):
-        return lambda: (train_one(name), contenders[name][0].state_dict())
-
+        return {key: job()[0] for key, job in jobs.items()}
+    done = run_forked({f'{k[0]} seed {k[1]}': job
+                       for k, job in jobs.items()})
     timings = {}
-    for name, (timing, state) in run_forked(
-            {name: job(name) for name in contenders}).items():
-        contenders[name][0].load_state_dict(state)
-        timings[name] = timing
+    for key, (model, _) in work.items():
+        timing, state = done[f'{key[0]} seed {key[1]}']
+        model.load_state_dict(state)
+        timings[key] = timing
     return timings
 
 
-def run_seed(args: argparse.Namespace, ready: dict, model_cfg: dict,
-             pool: tuple, seed: int) -> tuple[dict, dict]:
-    """Train and score both models for one seed; ``(runs, facts)``."""
+def set_up_seed(args: argparse.Namespace, ready: dict, recipe: tuple,
+                seed: int, baseline: Optional[dict]) -> dict:
+    """One seed's recorded data stream and both models, started alike;
+    with a baseline, checks that MMagic's run would be the baseline's."""
     log(f'seed {seed}: recording {args.iters} training batches ...')
     tic = time.perf_counter()
     # Decoding JPEGs dominates: one worker per thread when there are two.
@@ -214,13 +231,29 @@ def run_seed(args: argparse.Namespace, ready: dict, model_cfg: dict,
         ready['root'], args.size, args.iters, seed, args.batch_size,
         workers=args.threads if args.threads > 1 else 0)
     data_seconds = time.perf_counter() - tic
-    test = ready['test']
-    probe = tuple(quality.as_float(test[d][:2]) for d in 'ab')
-    pair = models.build_pair(model_cfg, pool, seed, probe)
-    timings = train_both(args, pair, stream, seed)
+    probe = tuple(quality.as_float(ready['test'][d][:2]) for d in 'ab')
+    pair = models.build_pair(*recipe, seed, probe)
+    sha = quality.fingerprint(stream)
+    if baseline is not None:
+        theirs = models.build_pair(*baseline['recipe'], seed,
+                                   probe)['theirs']
+        rb.check_seed(baseline, seed, sha, pair['theirs'], theirs)
+    return dict(seed=seed, stream=stream, pair=pair, facts=dict(
+        seed=seed, stream_sha256=sha, data_seconds=data_seconds,
+        shared=pair['shared'], init_diff=pair['init_diff'],
+        data_diff=pair['data_diff']))
+
+
+def score_seed(args: argparse.Namespace, ready: dict, setup: dict,
+               timings: dict, baseline: Optional[dict]) -> tuple:
+    """Scores of one seed's trained models (MMagic's from the baseline if
+    given) and its grid; ``(runs, facts)``."""
+    seed, pair, test = setup['seed'], setup['pair'], ready['test']
     translators = dict(
         ours=(pair['ours'], models.our_translator(pair['ours'])),
         mmagic=(pair['theirs'], models.mmagic_translator(pair['theirs'])))
+    if baseline is not None:
+        del translators['mmagic']
     runs, outputs = {}, {}
     for name, (model, translate) in translators.items():
         outputs[name] = models.translate_all(model, translate, test)
@@ -229,20 +262,48 @@ def run_seed(args: argparse.Namespace, ready: dict, model_cfg: dict,
             fake, rec = outputs[name][d]
             run[d] = rm.score_direction(ready['classifier'], test[s], fake,
                                         rec, test[t], t)
-        run['seconds'] = timings[name]['seconds']
-        run['cpu_seconds'] = timings[name]['cpu_seconds']
+        run['seconds'] = timings[(name, seed)]['seconds']
+        run['cpu_seconds'] = timings[(name, seed)]['cpu_seconds']
         run.update(rm.inception_scores(args.inception, test,
                                        outputs[name]))
         runs[(name, seed)] = run
-    grid = report.save_grid(
-        osp.join(args.out_dir, f'grid_seed{seed}.png'), test,
-        {d: outputs['ours'][d][0] for d in report.DIRECTIONS},
-        {d: outputs['mmagic'][d][0] for d in report.DIRECTIONS},
-        args.grid_rows)
-    facts = dict(seed=seed, stream_sha256=quality.fingerprint(stream),
-                 data_seconds=data_seconds, shared=pair['shared'],
-                 init_diff=pair['init_diff'], data_diff=pair['data_diff'],
-                 grid=grid, load=timings['ours']['load'])
+    path = osp.join(args.out_dir, f'grid_seed{seed}.png')
+    translated = {name: {d: outputs[name][d][0] for d in report.DIRECTIONS}
+                  for name in outputs}
+    if baseline is None:
+        grid = report.save_grid(path, test, translated['ours'],
+                                translated['mmagic'], args.grid_rows)
+    else:
+        runs[('mmagic', seed)] = baseline['runs'][seed]
+        grid = report.save_pairs_grid(path, test, translated['ours'],
+                                      args.grid_rows)
+    return runs, dict(setup['facts'], grid=grid,
+                      load=timings[('ours', seed)]['load'])
+
+
+def run_seeds(args: argparse.Namespace, ready: dict, recipe: tuple,
+              baseline: Optional[dict], done: Callable) -> tuple[dict, list]:
+    """Train and score every seed; ``(runs, facts)``, also passed to
+    ``done`` after each group of seeds. Without a baseline ours and
+    MMagic train together per seed; with one only ours trains, two seeds
+    at once with ``--parallel``."""
+    names = ('ours',) if baseline else ('ours', 'mmagic')
+    group = 2 if baseline and args.parallel else 1
+    runs: dict = {}
+    facts = []
+    for first in range(0, len(args.seeds), group):
+        setups = [set_up_seed(args, ready, recipe, seed, baseline)
+                  for seed in args.seeds[first:first + group]]
+        timings = train_all(args, {
+            (name, s['seed']): (s['pair']['ours' if name == 'ours' else
+                                          'theirs'], s['stream'])
+            for s in setups for name in names})
+        for setup in setups:
+            seed_runs, seed_facts = score_seed(args, ready, setup, timings,
+                                               baseline)
+            runs.update(seed_runs)
+            facts.append(seed_facts)
+        done(runs, facts)
     return runs, facts
 
 
@@ -253,22 +314,38 @@ def main(argv: Optional[list] = None) -> int:
     start = time.perf_counter()
     torch.set_num_threads(args.threads)
     os.makedirs(args.out_dir, exist_ok=True)
-    model_cfg, pool = models.recipe(args.config, args.net_size == 'demo')
+    recipe = models.recipe(args.config, args.net_size == 'demo')
     ready = prepare(args)
     if ready['accuracy'] < args.min_accuracy:
         log(f'refusing to score: the domain classifier is '
             f'{ready["accuracy"]:.3f} accurate on the test split, below '
             f'--min-accuracy {args.min_accuracy}')
         return 3
-    runs: dict = {}
-    facts = []
-    for seed in args.seeds:
-        seed_runs, seed_facts = run_seed(args, ready, model_cfg, pool, seed)
-        runs.update(seed_runs)
-        facts.append(seed_facts)
+    try:
+        baseline = None
+        if args.baseline_from:
+            baseline = rb.load(args.baseline_from, args)
+            baseline['recipe'] = rb.check_recipe(baseline, recipe,
+                                                 args.net_size == 'demo')
+        runs, facts = run_seeds(
+            args, ready, recipe, baseline,
+            lambda r, f: write_report(args, recipe, ready, r, f, start))
+    except rb.BaselineMismatch as error:
+        log(str(error))
+        return 2
+    print(write_report(args, recipe, ready, runs, facts, start),
+          flush=True)
+    log(f'wrote realdata.md and realdata.json to {args.out_dir} in '
+        f'{time.perf_counter() - start:.0f} s')
+    return 0
+
+
+def write_report(args: argparse.Namespace, recipe: tuple, ready: dict,
+                 runs: dict, facts: list, start: float) -> str:
+    """Write realdata.md and realdata.json for the seeds done so far (a
+    long run interrupted keeps its finished seeds); the Markdown."""
     wall = time.perf_counter() - start
-    text = describe(args, model_cfg, pool, ready, runs, facts, wall)
-    print(text, flush=True)
+    text = describe(args, *recipe, ready, runs, facts, wall)
     md_path = osp.join(args.out_dir, 'realdata.md')
     with open(md_path, 'w', encoding='utf-8') as f:
         f.write(text + '\n')
@@ -278,8 +355,7 @@ def main(argv: Optional[list] = None) -> int:
             classifier_accuracy=ready['accuracy'],
             realism_check=ready['checks'], seeds=facts,
             wall_seconds=wall)))
-    log(f'wrote {md_path} and realdata.json in {wall:.0f} s')
-    return 0
+    return text
 
 
 if __name__ == '__main__':

@@ -14,6 +14,20 @@ KID_CHECKED = ('blurred', 'noised', 'colour_shifted')
 SIDE_BY_SIDE = ' (ours and MMagic trained side by side, one thread each)'
 
 
+LEGEND = (
+    'success: share the classifier puts in the target domain '
+    '(higher is better); content SSIM: luminance, input vs '
+    'translation (higher keeps more content); realism KID: in the '
+    'classifier\'s feature space vs the real target test images '
+    '(lower is better); cycle L1 in [0, 1] units (lower is better); '
+    'pattern dB: the 2/4 px periodic pattern of the translations '
+    '(benchmarks/checkerboard.py; real images about 0 or below, '
+    'lower is better). '
+    'Cells: mean (min–max) over seeds. Wrecked: content SSIM more '
+    f'than {report.WRECK_MARGIN} below the mean of all runs of that '
+    'direction.')
+
+
 def _model_line(model_cfg: dict, pool: tuple) -> str:
     gen, disc = model_cfg['generator_a2b'], model_cfg['discriminator_b']
     extras = [k for k in ('gradient_penalty', 'identity_loss')
@@ -27,6 +41,23 @@ def _model_line(model_cfg: dict, pool: tuple) -> str:
         f'cycle; {model_cfg.get("update_order", "generators_first")}; '
         f'ImagePool({pool[0]}, {pool[1]})' +
         (f'; {", ".join(extras)}' if extras else ''))
+
+
+def _side_by_side(args: argparse.Namespace) -> str:
+    if not args.parallel:
+        return ''
+    if args.baseline_from:
+        return ' (only ours trained, two seeds at once, one thread each)'
+    return SIDE_BY_SIDE
+
+
+def _mmagic_line(args: argparse.Namespace, pool: tuple) -> str:
+    return ('MMagic 1.2.0 built-in CycleGAN: same networks with deconv '
+            'upsampling (its only kind), identity 0.5 absolute, '
+            f'discriminators first, GANImageBuffer({pool[0]})' + (
+                f'; its runs reused from {args.baseline_from} (same '
+                'options, data streams and initial weights: checked), not '
+                'trained here' if args.baseline_from else ''))
 
 
 def _checks_line(ready: dict) -> str:
@@ -68,13 +99,11 @@ def describe(args: argparse.Namespace, model_cfg: dict, pool: tuple,
         f'{args.size} px crops of {load_size_for(args.size)} px resizes, '
         f'test on {len(test["a"])} + {len(test["b"])} whole images at '
         f'{args.size} px; seeds {" ".join(map(str, args.seeds))}; '
-        f'threads {args.threads}' + SIDE_BY_SIDE * args.parallel,
+        f'threads {args.threads}' + _side_by_side(args),
         f'config {osp.relpath(args.config, os.getcwd())} '
         f'(net size: {args.net_size})',
         _model_line(model_cfg, pool),
-        'MMagic 1.2.0 built-in CycleGAN: same networks with deconv '
-        'upsampling (its only kind), identity 0.5 absolute, '
-        f'discriminators first, GANImageBuffer({pool[0]})',
+        _mmagic_line(args, pool),
         f'Adam lr={args.lr:g} betas={quality.BETAS}, constant to iter '
         f'{begin}, then linear to 0 (both; the benchmark\'s schedule, '
         'not the recipe\'s); same recorded data stream per '
@@ -95,22 +124,16 @@ def describe(args: argparse.Namespace, model_cfg: dict, pool: tuple,
         'stream took ' + ', '.join(f'{f["data_seconds"]:.0f}'
                                    for f in facts) + ' s',
     ]
-    legend = (
-        'success: share the classifier puts in the target domain '
-        '(higher is better); content SSIM: luminance, input vs '
-        'translation (higher keeps more content); realism KID: in the '
-        'classifier\'s feature space vs the real target test images '
-        '(lower is better); cycle L1 in [0, 1] units (lower is better); '
-        'pattern dB: the 2/4 px periodic pattern of the translations '
-        '(benchmarks/checkerboard.py; real images about 0 or below, '
-        'lower is better). '
-        'Cells: mean (min–max) over seeds. Wrecked: content SSIM more '
-        f'than {report.WRECK_MARGIN} below the mean of all runs of that '
-        'direction.')
     grids = ', '.join(osp.basename(f['grid']) for f in facts if f['grid'])
+    columns = ('a | ours || b | ours' if args.baseline_from else
+               'a | ours | MMagic || b | ours | MMagic')
+    done = [f['seed'] for f in facts]
+    if len(done) < len(args.seeds):
+        notes.insert(0, f'**partial**: seeds {" ".join(map(str, done))} '
+                     f'of {" ".join(map(str, args.seeds))} done so far')
     return '\n'.join(
         [f'# Real-data translation quality: {args.dataset}', ''] +
         [f'- {n}' for n in notes] +
         ['', report.summary_table(runs, ready['identity'], names), '',
-         report.seed_table(runs, names), '', legend, '',
-         f'Grids (rows: a | ours | MMagic || b | ours | MMagic): {grids}'])
+         report.seed_table(runs, names), '', LEGEND, '',
+         f'Grids (rows: {columns}): {grids}'])

@@ -275,3 +275,135 @@ def test_forked_job_failure_names_the_job():
     assert done.returncode == 1
     assert re.search(r'(?s)RuntimeError: forked jobs failed: bad .*'
                      r'ValueError: planted', done.stderr), done.stderr
+
+
+def _lever_config(tmp_path, **model):
+    """Our horse2zebra recipe with ``model`` changed (a lever)."""
+    path = tmp_path / 'lever.py'
+    recipe = osp.join(realdata.REPO, 'configs', realdata.RECIPES[
+        'horse2zebra'])
+    path.write_text(f'_base_ = [{recipe!r}]\nmodel = dict(**{model!r})\n')
+    return str(path)
+
+
+def _without_wrecked(run):
+    return {k: v for k, v in run.items() if k != 'wrecked'}
+
+
+def test_baseline_reuse_trains_only_ours(smoke, tmp_path):
+    """A lever that changes only our model: MMagic's runs are read from
+    the earlier run, ours is trained with the lever."""
+    out = tmp_path / 'lever'
+    code = realdata.main(_options(
+        smoke['tmp'], '--min-accuracy', '0', '--out-dir', str(out),
+        '--config', _lever_config(tmp_path, identity_weight=0.05),
+        '--baseline-from', str(smoke['out'] / 'realdata.json')))
+    assert code == 0
+    data = json.loads((out / 'realdata.json').read_text())
+    before = {r['model']: r for r in smoke['data']['runs']}
+    after = {r['model']: r for r in data['runs']}
+    assert _without_wrecked(after['mmagic']) == _without_wrecked(
+        before['mmagic'])
+    assert after['ours']['a2b'] != before['ours']['a2b']
+    text = (out / 'realdata.md').read_text()
+    assert 'reused from' in text and 'identity 0.05 x cycle' in text
+    # Only ours was translated: a | ours || b | ours.
+    grid = Image.open(out / 'grid_seed0.png')
+    assert grid.size == (4 * SIZE + 4, 3 * SIZE)
+
+
+LEVERS = {
+    # Ours' initial weights are MMagic's: another init, another run.
+    'init gain': (dict(generator_a2b=dict(init_cfg=dict(
+        type='normal', gain=0.05))), ''),
+    'pool 10': ({}, 'custom_hooks = [dict(type="ImagePoolHook", '
+                'pool_size=10)]\n'),
+}
+
+
+@pytest.mark.parametrize('extra, message', [
+    (('--iters', '4'), '--iters 3 there, 4 here'),
+    (('--seeds', '0', '1'), 'no MMagic run for seed(s) 1'),
+    (('--config', 'init gain'),
+     "MMagic's initial weights for seed 0 differ"),
+    (('--config', 'pool 10'), "MMagic's image buffer size would be 10 "
+     'here, 50 there'),
+])
+def test_baseline_refuses_another_mmagic_run(smoke, tmp_path, capsys,
+                                             extra, message):
+    """Reusing MMagic's runs is refused when MMagic would train
+    differently here: other options, seeds, initial weights, buffer."""
+    extra = list(extra)
+    if extra[-1] in LEVERS:
+        model, more = LEVERS[extra[-1]]
+        extra[-1] = _lever_config(tmp_path, **model)
+        with open(extra[-1], 'a') as f:
+            f.write(more)
+    out = tmp_path / 'refused'
+    code = realdata.main(_options(
+        smoke['tmp'], '--min-accuracy', '0', '--out-dir', str(out),
+        '--baseline-from', str(smoke['out'] / 'realdata.json'), *extra))
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert not osp.exists(out / 'realdata.md')
+
+
+def test_baseline_refuses_another_data_stream(smoke, tmp_path, capsys):
+    data = json.loads(json.dumps(smoke['data']))
+    data['seeds'][0]['stream_sha256'] = '0' * 16
+    planted = tmp_path / 'realdata.json'
+    planted.write_text(json.dumps(data))
+    code = realdata.main(_options(
+        smoke['tmp'], '--min-accuracy', '0', '--out-dir',
+        str(tmp_path / 'out'), '--baseline-from', str(planted)))
+    assert code == 2
+    assert 'seed 0 recorded data stream' in capsys.readouterr().err
+
+
+def test_finished_seeds_are_reported_when_a_later_one_fails(
+        smoke, tmp_path, monkeypatch):
+    set_up = realdata.set_up_seed
+
+    def failing(args, ready, recipe, seed, baseline):
+        if seed == 1:
+            raise KeyboardInterrupt
+        return set_up(args, ready, recipe, seed, baseline)
+
+    monkeypatch.setattr(realdata, 'set_up_seed', failing)
+    out = tmp_path / 'partial'
+    with pytest.raises(KeyboardInterrupt):
+        realdata.main(_options(smoke['tmp'], '--min-accuracy', '0',
+                               '--out-dir', str(out), '--seeds', '0', '1'))
+    text = (out / 'realdata.md').read_text()
+    assert '**partial**: seeds 0 of 0 1 done so far' in text
+    runs = json.loads((out / 'realdata.json').read_text())['runs']
+    assert sorted((r['model'], r['seed']) for r in runs) == [
+        ('mmagic', 0), ('ours', 0)]
+
+
+def test_baseline_reuse_trains_two_seeds_at_once(smoke, tmp_path):
+    """With --parallel only ours trains, two seeds in forked one-thread
+    processes: each seed gets back its own model (the same scores as the
+    baseline's ours, trained one after the other with the same config)."""
+    two = ('--seeds', '0', '1', '--min-accuracy', '0')
+    baseline = tmp_path / 'baseline'
+    assert realdata.main(_options(smoke['tmp'], *two, '--out-dir',
+                                  str(baseline))) == 0
+    out = tmp_path / 'reuse'
+    done = _run_in_fresh_python(
+        ['benchmarks/realdata.py',
+         *_options(smoke['tmp'], *two, '--parallel', '--out-dir', str(out),
+                   '--baseline-from', str(baseline / 'realdata.json'))])
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert 'only ours trained, two seeds at once' in (
+        out / 'realdata.md').read_text()
+    before = json.loads((baseline / 'realdata.json').read_text())['runs']
+    after = json.loads((out / 'realdata.json').read_text())['runs']
+    key = lambda r: (r['model'], r['seed'])  # noqa: E731
+    for old, new in zip(sorted(before, key=key), sorted(after, key=key)):
+        assert key(old) == key(new)
+        for direction in ('a2b', 'b2a'):
+            assert new[direction] == old[direction]
+    # The two seeds trained different models.
+    ours = [r for r in sorted(after, key=key) if r['model'] == 'ours']
+    assert ours[0]['a2b'] != ours[1]['a2b']
