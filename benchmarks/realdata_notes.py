@@ -25,7 +25,10 @@ LEGEND = (
     'lower is better). '
     'Cells: mean (min–max) over seeds. Wrecked: content SSIM more '
     f'than {report.WRECK_MARGIN} below the mean of all runs of that '
-    'direction.')
+    'direction; a model with wrecked runs gets a second summary row '
+    'without them, because a wrecked picture can still score well (a '
+    'blurred mess in the target\'s colours fools success and even the '
+    'realism KID).')
 
 
 def _model_line(model_cfg: dict, pool: tuple) -> str:

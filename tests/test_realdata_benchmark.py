@@ -14,7 +14,7 @@ from PIL import Image
 
 from benchmarks import realdata, realdata_classifier, realdata_metrics
 from benchmarks.realdata_data import load_split, record_train_stream
-from benchmarks.realdata_report import wrecked
+from benchmarks.realdata_report import summary_table, wrecked
 from mm_cyclegan.evaluation import (
     InceptionWeightsMissing,
     find_inception_weights,
@@ -125,6 +125,33 @@ def test_wrecked_is_relative_to_the_mean_of_all_runs():
                     or value['b2a']['ssim'] < means[1] - 0.2)
         assert flags[key] == expected
     assert sum(flags.values()) == 2
+
+
+def test_summary_adds_a_row_without_the_wrecked_runs():
+    """MMagic has a wrecked run: its summary row keeps all three seeds,
+    a second row averages only the two that kept their content; ours has
+    none, so one row."""
+    def run(ssim, kid):
+        scores = dict(success=0.5, ssim=ssim, kid=kid, cycle_l1=0.1,
+                      pattern=1.0)
+        return dict(a2b=scores, b2a=scores, seconds=1.0)
+
+    runs = {('ours', s): run(0.6, 0.9) for s in range(3)}
+    runs.update({('mmagic', 0): run(0.5, 1.2), ('mmagic', 1): run(0.5, 0.8),
+                 ('mmagic', 2): run(0.1, 0.4)})
+    identity = {d: dict(success=0.1, ssim=1.0, kid=3.0, cycle_l1=0.0,
+                        pattern=0.0) for d in ('a2b', 'b2a')}
+    rows = _rows(summary_table(runs, identity, ('horse', 'zebra')))
+    labels = [r[0] for r in rows]
+    assert labels == ['model', 'identity (input as output)', 'ours',
+                      'MMagic 1.2.0 built-in',
+                      'MMagic 1.2.0 built-in, not wrecked']
+    everything, kept = rows[3], rows[4]
+    assert everything[1] == '0 1 2' and kept[1] == '0 1'
+    kid = rows[0].index('horse→zebra realism KID')
+    assert everything[kid] == '0.800 (0.400–1.200)'
+    assert kept[kid] == '1.000 (0.800–1.200)'
+    assert everything[-2] == '1/3' and kept[-2] == '0/2'
 
 
 def _real_subset(tmp_path, count_train, count_test):
