@@ -205,10 +205,13 @@ def _trainer(args: argparse.Namespace, name: str, model, stream: list,
 def train_all(args: argparse.Namespace, work: dict) -> dict:
     """Train every ``{(name, seed): (model, stream)}`` of ``work``: one
     after the other, or all at once in forked one-thread processes with
-    ``--parallel``; ``{(name, seed): timing}``."""
+    ``--parallel`` (a single job in this process); ``{(name, seed):
+    timing}``."""
     jobs = {key: _trainer(args, key[0], model, stream, key[1])
             for key, (model, stream) in work.items()}
-    if not args.parallel:
+    if not args.parallel or len(jobs) == 1:
+        # A job alone (the last of an odd number of seeds) keeps both
+        # threads instead of one in a forked process.
         return {key: job()[0] for key, job in jobs.items()}
     done = run_forked({f'{k[0]} seed {k[1]}': job
                        for k, job in jobs.items()})

@@ -50,7 +50,8 @@ def _side_by_side(args: argparse.Namespace) -> str:
     if not args.parallel:
         return ''
     if args.baseline_from:
-        return ' (only ours trained, two seeds at once, one thread each)'
+        return (' (only ours trained, two seeds at once, one thread '
+                'each; an odd last seed alone on all threads)')
     return SIDE_BY_SIDE
 
 
