@@ -31,6 +31,15 @@ LEGEND = (
     'realism KID).')
 
 
+def _upsampling(model_cfg: dict) -> str:
+    """``'deconv'``, or ``'a2b resize_conv, b2a deconv'`` when they
+    differ."""
+    modes = [(model_cfg.get(f'generator_{d}') or model_cfg['generator_a2b']
+              ).get('upsample_mode', 'deconv') for d in ('a2b', 'b2a')]
+    return modes[0] if modes[0] == modes[1] else (
+        f'a2b {modes[0]}, b2a {modes[1]}')
+
+
 def _model_line(model_cfg: dict, pool: tuple) -> str:
     gen, disc = model_cfg['generator_a2b'], model_cfg['discriminator_b']
     extras = [k for k in ('gradient_penalty', 'identity_loss')
@@ -38,7 +47,7 @@ def _model_line(model_cfg: dict, pool: tuple) -> str:
     return (
         f'ours: ResnetGenerator base {gen.get("base_channels")}, '
         f'{gen.get("num_blocks")} blocks, '
-        f'{gen.get("upsample_mode", "deconv")}; PatchDiscriminator base '
+        f'{_upsampling(model_cfg)}; PatchDiscriminator base '
         f'{disc.get("base_channels")}, {disc.get("num_conv")} strided '
         f'convs; identity {model_cfg.get("identity_weight", 0.5):g} x '
         f'cycle; {model_cfg.get("update_order", "generators_first")}; '

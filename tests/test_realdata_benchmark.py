@@ -434,3 +434,13 @@ def test_baseline_reuse_trains_two_seeds_at_once(smoke, tmp_path):
     # The two seeds trained different models.
     ours = [r for r in sorted(after, key=key) if r['model'] == 'ours']
     assert ours[0]['a2b'] != ours[1]['a2b']
+
+
+def test_report_names_each_generators_upsampling():
+    from benchmarks.realdata_notes import _model_line
+    gen = dict(base_channels=16, num_blocks=4, upsample_mode='resize_conv')
+    model = dict(generator_a2b=gen, discriminator_b=dict(
+        base_channels=16, num_conv=2))
+    assert ', resize_conv;' in _model_line(model, (50, 0.5))
+    model['generator_b2a'] = dict(gen, upsample_mode='deconv')
+    assert 'a2b resize_conv, b2a deconv;' in _model_line(model, (50, 0.5))
