@@ -11,9 +11,6 @@ from benchmarks.realdata_data import DOMAIN_NAMES, load_size_for
 
 # The degraded copies the realism KID must rank worse than real images.
 KID_CHECKED = ('blurred', 'noised', 'colour_shifted')
-SIDE_BY_SIDE = ' (ours and MMagic trained side by side, one thread each)'
-
-
 LEGEND = (
     'success: share the classifier puts in the target domain '
     '(higher is better); content SSIM: luminance, input vs '
@@ -61,7 +58,7 @@ def _side_by_side(args: argparse.Namespace) -> str:
     if args.baseline_from:
         return (' (only ours trained, two seeds at once, one thread '
                 'each; an odd last seed alone on all threads)')
-    return SIDE_BY_SIDE
+    return ' (ours and MMagic trained side by side, one thread each)'
 
 
 def _mmagic_line(args: argparse.Namespace, pool: tuple) -> str:

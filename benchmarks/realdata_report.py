@@ -66,12 +66,13 @@ def summary_table(runs: dict, identity: dict, names: tuple) -> str:
                                    ['-', '-']) + ' |')
     for model in ('ours', 'mmagic'):
         keys = sorted(k for k in runs if k[0] == model)
+        if not keys:
+            continue
+        lines.append(_summary_row(runs, broken, LABELS[model], keys))
         kept = [k for k in keys if not broken[k]]
-        rows = [(LABELS[model], keys)]
         if kept and len(kept) < len(keys):
-            rows.append((f'{LABELS[model]}, not wrecked', kept))
-        for label, chosen in rows if keys else ():
-            lines.append(_summary_row(runs, broken, label, chosen))
+            lines.append(_summary_row(runs, broken,
+                                      f'{LABELS[model]}, not wrecked', kept))
     return '\n'.join(lines)
 
 
