@@ -102,9 +102,11 @@ def train(name: str, model: torch.nn.Module, optim_wrapper,
     on a shared machine the wall time depends on the other jobs.
 
     The LR of both optimisers follows :func:`lr_factor`. MMagic reads the
-    iteration from the current ``MessageHub``, so it is set for both.
+    iteration from the current ``MessageHub``, so it is set for both, with
+    the run's length (``max_iters``, read by an identity anneal).
     """
     hub = MessageHub.get_current_instance()
+    hub.update_info('max_iters', len(batches))
     base = {k: [g['lr'] for g in w.param_groups]
             for k, w in optim_wrapper.items()}
     model.train()
@@ -146,6 +148,7 @@ def warm_up(model: torch.nn.Module, make_optim: Callable,
     """A few steps on a throwaway copy, so that one-off start-up costs
     (allocator, kernel selection) are not charged to either timing."""
     hub = MessageHub.get_current_instance()
+    hub.update_info('max_iters', len(batches))
     scratch = copy.deepcopy(model)
     optim_wrapper = make_optim(scratch)
     scratch.train()

@@ -37,6 +37,17 @@ def _upsampling(model_cfg: dict) -> str:
         f'a2b {modes[0]}, b2a {modes[1]}')
 
 
+def _identity(model_cfg: dict) -> str:
+    """``'identity 0.5 x cycle'``, with its anneal when there is one."""
+    text = f'identity {model_cfg.get("identity_weight", 0.5):g} x cycle'
+    anneal = model_cfg.get('identity_anneal')
+    if anneal:
+        text += (f', annealed to {anneal["end_weight"]:g} between '
+                 f'{anneal.get("begin", 0.0):.0%} and '
+                 f'{anneal.get("end", 1.0):.0%} of the run')
+    return text
+
+
 def _model_line(model_cfg: dict, pool: tuple) -> str:
     gen, disc = model_cfg['generator_a2b'], model_cfg['discriminator_b']
     extras = [k for k in ('gradient_penalty', 'identity_loss')
@@ -46,8 +57,8 @@ def _model_line(model_cfg: dict, pool: tuple) -> str:
         f'{gen.get("num_blocks")} blocks, '
         f'{_upsampling(model_cfg)}; PatchDiscriminator base '
         f'{disc.get("base_channels")}, {disc.get("num_conv")} strided '
-        f'convs; identity {model_cfg.get("identity_weight", 0.5):g} x '
-        f'cycle; {model_cfg.get("update_order", "generators_first")}; '
+        f'convs; {_identity(model_cfg)}; '
+        f'{model_cfg.get("update_order", "generators_first")}; '
         f'ImagePool({pool[0]}, {pool[1]})' +
         (f'; {", ".join(extras)}' if extras else ''))
 

@@ -323,7 +323,8 @@ def test_baseline_reuse_trains_only_ours(smoke, tmp_path):
     out = tmp_path / 'lever'
     code = realdata.main(_options(
         smoke['tmp'], '--min-accuracy', '0', '--out-dir', str(out),
-        '--config', _lever_config(tmp_path, identity_weight=0.05),
+        '--config', _lever_config(
+            tmp_path, identity_anneal=dict(end_weight=0.05, end=0.5)),
         '--baseline-from', str(smoke['out'] / 'realdata.json')))
     assert code == 0
     data = json.loads((out / 'realdata.json').read_text())
@@ -333,7 +334,9 @@ def test_baseline_reuse_trains_only_ours(smoke, tmp_path):
         before['mmagic'])
     assert after['ours']['a2b'] != before['ours']['a2b']
     text = (out / 'realdata.md').read_text()
-    assert 'reused from' in text and 'identity 0.05 x cycle' in text
+    assert 'reused from' in text
+    assert ('identity 0.5 x cycle, annealed to 0.05 between 0% and 50% of '
+            'the run') in text
     # Only ours was translated: a | ours || b | ours.
     grid = Image.open(out / 'grid_seed0.png')
     assert grid.size == (4 * SIZE + 4, 3 * SIZE)

@@ -11,6 +11,7 @@ from mmengine.optim import OptimWrapperDict
 from torch import Tensor, nn
 
 from mm_cyclegan.engine.image_pool import ImagePool, ImagePools
+from mm_cyclegan.models.identity_anneal import IdentityAnneal
 from mm_cyclegan.models.network_cfgs import (
     NETWORKS,
     channels_of,
@@ -59,6 +60,12 @@ class CycleGAN(BaseModel):
             cycle weights: the identity terms weigh
             ``identity_weight * lambda_B`` (``|G_a2b(b) - b|``) and
             ``identity_weight * lambda_A``. ``0`` skips the identity passes.
+        identity_anneal: Optional ``dict(end_weight=..., begin=0.0,
+            end=1.0)``: move ``identity_weight`` linearly to ``end_weight``
+            between those fractions of the run (see
+            :class:`~mm_cyclegan.models.identity_anneal.IdentityAnneal`; the
+            current weight is logged as ``identity_weight``). ``None``
+            (default): constant, as in the paper.
         identity_loss: Identity loss config without ``loss_weight`` (the
             effective weights above are filled in).
         gradient_penalty: Optional gradient penalty config (for example
@@ -93,6 +100,7 @@ class CycleGAN(BaseModel):
                  cycle_loss_a: Optional[dict] = None,
                  cycle_loss_b: Optional[dict] = None,
                  identity_weight: float = 0.5,
+                 identity_anneal: Optional[dict] = None,
                  identity_loss: Optional[dict] = None,
                  gradient_penalty: Optional[dict] = None,
                  update_order: str = 'generators_first',
@@ -109,6 +117,9 @@ class CycleGAN(BaseModel):
         self.test_norm_mode = test_norm_mode
         self.identity_weight = check_number('identity_weight',
                                             identity_weight, minimum=0)
+        self.identity_anneal = (IdentityAnneal(self.identity_weight,
+                                               identity_anneal)
+                                if identity_anneal is not None else None)
 
         networks = complete_network_cfgs(generator_a2b, discriminator_b,
                                          generator_b2a, discriminator_a)
@@ -309,11 +320,19 @@ class CycleGAN(BaseModel):
         losses[names.cycle_loss('b')] = self.cycle_loss_b(out['rec_b'],
                                                           out['real_b'])
         if self.identity_weight > 0:
-            losses[names.identity_loss('b')] = self.identity_loss_b(
+            # The loss modules carry the starting weight; an anneal scales
+            # both terms by the current weight's share of it.
+            scale = self._identity_scale()
+            losses[names.identity_loss('b')] = scale * self.identity_loss_b(
                 out['idt_b'], out['real_b'])
-            losses[names.identity_loss('a')] = self.identity_loss_a(
+            losses[names.identity_loss('a')] = scale * self.identity_loss_a(
                 out['idt_a'], out['real_a'])
         return losses
+
+    def _identity_scale(self) -> float:
+        if self.identity_anneal is None:
+            return 1.0
+        return self.identity_anneal.current() / self.identity_weight
 
     def _discriminator_loss(self, domain: str, network: nn.Module,
                             pool: Optional[ImagePool], real: Tensor,
@@ -359,9 +378,12 @@ class CycleGAN(BaseModel):
         data = self.data_preprocessor(data, True)
         if not self._logged_weights:
             # Constant for the whole run: logged once, not per log line.
+            annealed = (f' (identity ones at the start; '
+                        f'{self.identity_anneal})'
+                        if self.identity_anneal else '')
             print_log('CycleGAN loss weights: ' + ', '.join(
-                f'{k}={v:g}' for k, v in self.loss_weights.items()),
-                logger='current')
+                f'{k}={v:g}' for k, v in self.loss_weights.items()) +
+                annealed, logger='current')
             self._logged_weights = True
         log_vars: dict[str, Tensor] = {}
 
@@ -378,6 +400,9 @@ class CycleGAN(BaseModel):
         with g_optim.optim_context(self):
             g_losses = self._generator_losses(out)
         log_vars.update(self._update(g_optim, g_losses, 'generators'))
+        if self.identity_anneal is not None:
+            log_vars['identity_weight'] = torch.tensor(
+                self.identity_anneal.current())
         if self.update_order == 'generators_first':
             # Phase 3: update the discriminators on pooled fakes.
             with d_optim.optim_context(self):
