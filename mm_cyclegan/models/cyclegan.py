@@ -13,12 +13,15 @@ from torch import Tensor, nn
 from mm_cyclegan.engine.image_pool import ImagePool, ImagePools
 from mm_cyclegan.models.identity_anneal import IdentityAnneal
 from mm_cyclegan.models.network_cfgs import (
-    NETWORKS,
     channels_of,
     complete_network_cfgs,
     identity_loss_possible,
 )
-from mm_cyclegan.models.step_helpers import as_fp32, frozen
+from mm_cyclegan.models.step_helpers import (
+    as_fp32,
+    frozen,
+    strip_wrapper_keys,
+)
 from mm_cyclegan.registry import MODELS
 from mm_cyclegan.utils import loss_names as names
 from mm_cyclegan.utils.validation import check_choice, check_number
@@ -30,15 +33,6 @@ _META_KEYS = ('path_a', 'path_b', 'index_a', 'index_b', 'valid_a', 'valid_b',
               'paired')
 _UPDATE_ORDERS = ('generators_first', 'discriminators_first')
 _TEST_NORM_MODES = ('eval', 'train')
-
-
-def _strip_wrapper_keys(module: nn.Module, state_dict: dict, prefix: str,
-                        local_metadata: Any) -> None:
-    for name in NETWORKS:
-        wrapped = f'{prefix}{name}.module.'
-        for key in [k for k in state_dict if k.startswith(wrapped)]:
-            state_dict[f'{prefix}{name}.' + key[len(wrapped):]] = \
-                state_dict.pop(key)
 
 
 @MODELS.register_module()
@@ -60,12 +54,10 @@ class CycleGAN(BaseModel):
             cycle weights: the identity terms weigh
             ``identity_weight * lambda_B`` (``|G_a2b(b) - b|``) and
             ``identity_weight * lambda_A``. ``0`` skips the identity passes.
-        identity_anneal: Optional ``dict(end_weight=..., begin=0.0,
-            end=1.0)``: move ``identity_weight`` linearly to ``end_weight``
-            between those fractions of the run (see
-            :class:`~mm_cyclegan.models.identity_anneal.IdentityAnneal`; the
-            current weight is logged as ``identity_weight``). ``None``
-            (default): constant, as in the paper.
+        identity_anneal: ``None`` (constant, as in the paper) or
+            ``dict(end_weight=..., begin=0.0, end=1.0)``: see
+            :class:`~mm_cyclegan.models.identity_anneal.IdentityAnneal`
+            (the current weight is logged as ``identity_weight``).
         identity_loss: Identity loss config without ``loss_weight`` (the
             effective weights above are filled in).
         gradient_penalty: Optional gradient penalty config (for example
@@ -146,7 +138,7 @@ class CycleGAN(BaseModel):
         # Checkpoint keys must not depend on DDP wrapping (each network gets
         # its own wrapper, which adds '.module.' to its keys). Loading needs
         # no counterpart: MMEngine's loader unwraps wrappers as it recurses.
-        self._register_state_dict_hook(_strip_wrapper_keys)
+        self._register_state_dict_hook(strip_wrapper_keys)
 
     def _build_losses(self, gan_loss: Optional[dict],
                       cycle_loss_a: Optional[dict],
@@ -322,17 +314,13 @@ class CycleGAN(BaseModel):
         if self.identity_weight > 0:
             # The loss modules carry the starting weight; an anneal scales
             # both terms by the current weight's share of it.
-            scale = self._identity_scale()
+            scale = (self.identity_anneal.scale()
+                     if self.identity_anneal else 1.0)
             losses[names.identity_loss('b')] = scale * self.identity_loss_b(
                 out['idt_b'], out['real_b'])
             losses[names.identity_loss('a')] = scale * self.identity_loss_a(
                 out['idt_a'], out['real_a'])
         return losses
-
-    def _identity_scale(self) -> float:
-        if self.identity_anneal is None:
-            return 1.0
-        return self.identity_anneal.current() / self.identity_weight
 
     def _discriminator_loss(self, domain: str, network: nn.Module,
                             pool: Optional[ImagePool], real: Tensor,
@@ -378,12 +366,10 @@ class CycleGAN(BaseModel):
         data = self.data_preprocessor(data, True)
         if not self._logged_weights:
             # Constant for the whole run: logged once, not per log line.
-            annealed = (f' (identity ones at the start; '
-                        f'{self.identity_anneal})'
-                        if self.identity_anneal else '')
+            anneal = self.identity_anneal
             print_log('CycleGAN loss weights: ' + ', '.join(
                 f'{k}={v:g}' for k, v in self.loss_weights.items()) +
-                annealed, logger='current')
+                (f' ({anneal})' if anneal else ''), logger='current')
             self._logged_weights = True
         log_vars: dict[str, Tensor] = {}
 

@@ -90,3 +90,8 @@ class IdentityAnneal:
                 'MessageHub.get_current_instance().update_info(...), or '
                 'drop identity_anneal')
         return self.weight(int(iteration), int(max_iters))
+
+    def scale(self) -> float:
+        """The current weight as a share of ``start_weight`` (the factor
+        on identity loss terms built with the starting weight)."""
+        return self.current() / self.start_weight

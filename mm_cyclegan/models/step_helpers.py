@@ -1,5 +1,5 @@
-"""Helpers of the CycleGAN training step: freezing a discriminator and
-lifting autocast outputs to fp32."""
+"""Helpers of the CycleGAN model: freezing a discriminator, lifting
+autocast outputs to fp32, wrapper-free state-dict keys."""
 from __future__ import annotations
 
 import contextlib
@@ -9,7 +9,9 @@ import torch
 from mmengine.model import is_model_wrapper
 from torch import Tensor, nn
 
-__all__ = ['frozen', 'as_fp32']
+from mm_cyclegan.models.network_cfgs import NETWORKS
+
+__all__ = ['frozen', 'as_fp32', 'strip_wrapper_keys']
 
 
 @contextlib.contextmanager
@@ -42,3 +44,14 @@ def as_fp32(tensor: Tensor) -> Tensor:
     if tensor.dtype in (torch.bfloat16, torch.float16):
         return tensor.float()
     return tensor
+
+
+def strip_wrapper_keys(module: nn.Module, state_dict: dict, prefix: str,
+                       local_metadata: Any) -> None:
+    """State-dict hook: drop the '.module.' a DDP wrapper adds to each
+    network's keys, so checkpoints do not depend on the wrapping."""
+    for name in NETWORKS:
+        wrapped = f'{prefix}{name}.module.'
+        for key in [k for k in state_dict if k.startswith(wrapped)]:
+            state_dict[f'{prefix}{name}.' + key[len(wrapped):]] = \
+                state_dict.pop(key)

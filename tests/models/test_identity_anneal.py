@@ -90,7 +90,7 @@ def test_outside_a_runner_the_missing_position_is_named():
                               identity_anneal=dict(end_weight=0.1), **_NET))
     _hub('anneal_no_position', iter=3)
     with pytest.raises(RuntimeError, match='max_iters'):
-        model._identity_scale()
+        model.identity_anneal.scale()
 
 
 def test_a_runner_run_logs_the_annealed_weight(tmp_path):
