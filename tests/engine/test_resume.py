@@ -62,6 +62,10 @@ def _options(workers, precision='fp32'):
     # second epoch, so resuming must jump across an epoch boundary.
     options = [f'train_cfg.max_iters={N}',
                'train_dataloader.dataset.num_samples=3']
+    if precision == 'fp32-anneal':
+        # The identity weight follows iter / max_iters from the
+        # MessageHub: a resume must put it back on the same line.
+        options.append('model.identity_anneal.end_weight=0.05')
     if precision == 'bf16':
         # The config switch, bf16 forced (amp=True is 'auto': fp32 on a
         # CPU without native bf16).
@@ -73,7 +77,8 @@ def _options(workers, precision='fp32'):
 
 
 @pytest.mark.parametrize('workers, precision',
-                         [(0, 'fp32'), (2, 'fp32'), (0, 'bf16')])
+                         [(0, 'fp32'), (2, 'fp32'), (0, 'bf16'),
+                          (0, 'fp32-anneal')])
 def test_sigkill_after_checkpoint_then_resume_is_bit_exact(
         tmp_path, uninterrupted_runs, workers, precision):
     uninterrupted = uninterrupted_runs(precision)
@@ -94,6 +99,13 @@ def test_bf16_run_trains_in_bf16_and_saves_fp32(uninterrupted_runs):
                if v.is_floating_point())
     # Same seed and data: only the arithmetic differs, so autocast was on.
     assert any(not torch.equal(bf16[k], fp32[k]) for k in fp32)
+
+
+def test_annealed_run_is_not_the_constant_one(uninterrupted_runs):
+    # Otherwise the anneal's resume case above would test nothing new.
+    annealed = weights(uninterrupted_runs('fp32-anneal'))
+    constant = weights(uninterrupted_runs('fp32'))
+    assert any(not torch.equal(annealed[k], constant[k]) for k in constant)
 
 
 def test_kill_during_save_leaves_previous_checkpoint_usable(
