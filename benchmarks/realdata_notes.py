@@ -8,6 +8,7 @@ import os.path as osp
 from benchmarks import quality
 from benchmarks import realdata_report as report
 from benchmarks.realdata_data import DOMAIN_NAMES, load_size_for
+from mm_cyclegan.models.identity_anneal import IdentityAnneal
 
 # The degraded copies the realism KID must rank worse than real images.
 KID_CHECKED = ('blurred', 'noised', 'colour_shifted')
@@ -39,12 +40,13 @@ def _upsampling(model_cfg: dict) -> str:
 
 def _identity(model_cfg: dict) -> str:
     """``'identity 0.5 x cycle'``, with its anneal when there is one."""
-    text = f'identity {model_cfg.get("identity_weight", 0.5):g} x cycle'
-    anneal = model_cfg.get('identity_anneal')
-    if anneal:
-        text += (f', annealed to {anneal["end_weight"]:g} between '
-                 f'{anneal.get("begin", 0.0):.0%} and '
-                 f'{anneal.get("end", 1.0):.0%} of the run')
+    weight = model_cfg.get('identity_weight', 0.5)
+    text = f'identity {weight:g} x cycle'
+    if model_cfg.get('identity_anneal'):
+        # The model's own reading of the config: its defaults, not copies.
+        anneal = IdentityAnneal(weight, model_cfg['identity_anneal'])
+        text += (f', annealed to {anneal.end_weight:g} between '
+                 f'{anneal.begin:.0%} and {anneal.end:.0%} of the run')
     return text
 
 
